@@ -75,10 +75,10 @@ type Member struct {
 type Behaviour int
 
 const (
-	Answers     Behaviour = iota // rings for AnswerAfter, then answers
-	NeverAnswers                 // rings until the caller gives up
-	Busy                         // answers the ring with busy at once (Cause 17)
-	Unreachable                  // does not exist on the network: dialling it fails at once (Cause 20/CHANUNAVAIL)
+	Answers      Behaviour = iota // rings for AnswerAfter, then answers
+	NeverAnswers                  // rings until the caller gives up
+	Busy                          // answers the ring with busy at once (Cause 17)
+	Unreachable                   // does not exist on the network: dialling it fails at once (Cause 20/CHANUNAVAIL)
 )
 
 // Phone says how one interface behaves. Interfaces not listed answer after
