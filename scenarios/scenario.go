@@ -16,7 +16,10 @@
 // See docs/scenarios.md for the language with examples.
 package scenarios
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Scenario is a parsed scenario file. Several scenarios can be merged into
 // one PBX (Merge): the demo dialplan plus a file of calls, say.
@@ -29,22 +32,32 @@ type Scenario struct {
 	Calls    []Call              // in file order; each has its own start time
 	Traffic  *Traffic            // nil when the scenario has no random traffic
 	Expect   string              // the raw "expect" file, for tests; "" if absent
+	Globals  map[string]string   // [globals] of extensions.conf, for ${VAR} expansion
 }
 
 // Context is one dialplan context.
 type Context struct {
-	Name string
+	Name   string
+	Line   int    // line of its first [name] header in extensions.conf
+	Source string // name given to Parse, for messages after Merge
 	// Extens maps an extension (a literal such as "101", or a pattern
 	// starting with "_" such as "_2XX" or "_X.") to its priorities in order.
 	Extens map[string][]Step
-	// Order lists the keys of Extens in file order, so that patterns are
-	// tried the way the file lists them.
+	// Order lists the keys of Extens in file order; Match tries equally
+	// specific patterns in this order (see Match).
 	Order []string
+
+	// extenSource names the scenario of each extension that Merge took
+	// from another scenario than Source, for messages.
+	extenSource map[string]string
 }
 
 // Step is one priority of an extension: an application and its arguments,
-// split on "," (or "|", the 1.4 separator). Args are the raw texts with
-// ${VAR} references left for the PBX to expand when the step runs.
+// split on "," (or "|", the 1.4 separator) outside quotes and (), [], {}.
+// Args are the raw texts with ${VAR} references left for the PBX to expand
+// when the step runs. Set is not split: its only argument is the whole
+// "name=value" text, as Asterisk reads it (a value may hold commas). App is
+// always spelled as in the list below, whatever the case in the file.
 type Step struct {
 	Priority int    // 1, 2, 3 … (an "n" priority is numbered on parse)
 	Label    string // optional (name) label; "" if none
@@ -59,9 +72,11 @@ type Queue struct {
 	Strategy   string        // ringall (default), rrmemory, leastrecent, random, linear, fewestcalls
 	Timeout    time.Duration // how long a member is rung per attempt (default 15 s)
 	Retry      time.Duration // pause between attempts (default 5 s, as Asterisk)
-	RingInUse  bool          // ring members already in a call (default false)
+	RingInUse  bool          // ring members already in a call (default true, as Asterisk)
 	WrapupTime time.Duration
 	Members    []Member // static members (member => lines); usually none
+	Line       int      // line of its [name] header in queues.conf
+	Source     string   // name given to Parse, for messages after Merge
 }
 
 // Member is a static queue member.
@@ -69,6 +84,7 @@ type Member struct {
 	Interface string
 	Penalty   int
 	Name      string
+	Line      int // line of its member => in queues.conf (of the template, if inherited)
 }
 
 // Behaviour is what a phone does when it is rung.
@@ -90,10 +106,30 @@ type Phone struct {
 	TalkFor     time.Duration // for Answers: hang up this long after answering; 0 = never
 	NoRinging   bool          // answers without a Ringing indication first
 	Line        int
+	Source      string // name given to Parse, for messages after Merge
 }
 
 // DefaultAnswerAfter is how long an unlisted phone rings before it answers.
 const DefaultAnswerAfter = 2 * time.Second
+
+// DefaultChannel is the interface calls and traffic arrive on when the
+// file does not say "via": the SIP peer of the trunk, as in the SIP traces.
+const DefaultChannel = "SIP/trunk"
+
+// String returns b as the phones file writes it.
+func (b Behaviour) String() string {
+	switch b {
+	case Answers:
+		return "answers"
+	case NeverAnswers:
+		return "never answers"
+	case Busy:
+		return "busy"
+	case Unreachable:
+		return "unreachable"
+	}
+	return fmt.Sprintf("Behaviour(%d)", int(b))
+}
 
 // Call is one call that reaches the PBX from outside (a trunk): it starts at
 // At, presents caller id CallerNum/CallerName, and enters Exten@Context.
@@ -105,7 +141,9 @@ type Call struct {
 	Context    string
 	Channel    string        // channel technology/peer it arrives on, e.g. "SIP/trunk" (default)
 	HangupAt   time.Duration // caller hangs up this long after At; 0 = only when the far end does
+	Digits     string        // DTMF the caller keys in once answered, read by Read(); "" if none
 	Line       int
+	Source     string // name given to Parse, for messages after Merge
 }
 
 // Traffic is random steady traffic: calls arrive at Rate per minute into
@@ -118,7 +156,9 @@ type Traffic struct {
 	FromNum, ToNum   int
 	MinHold, MaxHold time.Duration
 	Seed             int64
+	Channel          string // channel the calls arrive on (default DefaultChannel)
 	Line             int
+	Source           string // name given to Parse, for messages after Merge
 }
 
 // Target is an extension@context that traffic calls, with a relative weight.
