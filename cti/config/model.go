@@ -1,0 +1,176 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// ServiceType says which way a service's calls go.
+type ServiceType string
+
+// The service types of the design (seed 2.2.1).
+const (
+	// Inbound services receive calls: the server notifies the operator's seat.
+	Inbound ServiceType = "inbound"
+	// Outbound services are where operators originate calls (ORIG): a seat
+	// may only dial into the context of an outbound service it belongs to.
+	Outbound ServiceType = "outbound"
+)
+
+func (t ServiceType) String() string { return string(t) }
+
+func (t ServiceType) valid() bool { return t == Inbound || t == Outbound }
+
+// Trigger says what a seat does when it answers a call of a service.
+type Trigger string
+
+// The triggers of the design: nothing, run a program, or open a URL.
+const (
+	TriggerNone        Trigger = "none"
+	TriggerApplication Trigger = "application"
+	TriggerBrowser     Trigger = "browser"
+)
+
+func (t Trigger) String() string { return string(t) }
+
+func (t Trigger) valid() bool {
+	return t == TriggerNone || t == TriggerApplication || t == TriggerBrowser
+}
+
+// Model is a whole configuration as plain, editable values: what a Store
+// holds, what a snapshot file holds and what the XML format describes.
+// Validate checks it; NewSnapshot turns a valid one into an immutable,
+// indexed Snapshot.
+//
+// The zero value is an empty, valid configuration.
+type Model struct {
+	Seats     []Seat
+	Operators []Operator
+	Services  []Service
+}
+
+// Seat is an operator position: the PC the seat client runs on, known by its
+// MAC address, and the phone on the desk, known by its Asterisk interface.
+type Seat struct {
+	// ID is the row id in the database it was read from, 0 for a new seat
+	// or one read from XML. It is not part of the configuration's content.
+	ID int64
+	// MAC is the PC's MAC address in canonical form, lower-case and colon
+	// separated ("00:11:22:33:44:01"); NormalizeMAC makes it so.
+	MAC string
+	// Interface is the phone's dial string: SIP/201, PJSIP/201,
+	// Local/201@phones, or Local/201@from-queue/n.
+	Interface string
+	// Description is free text for the administrator.
+	Description string
+}
+
+// Operator is a person who logs in on a seat.
+type Operator struct {
+	// ID is the row id, as for Seat.
+	ID       int64
+	Username string
+	FullName string
+	// PasswordHash is the salted slow hash of the MD5 hex of the password
+	// (see HashPassword). The password itself is never stored.
+	PasswordHash string
+	// Seat is the MAC of the operator's fixed seat, or "" for none.
+	Seat string
+	// Enabled operators may log in. A disabled one is refused and a live
+	// session of one is ended when the configuration changes.
+	Enabled bool
+	// BeginPaused operators start their session paused in their queues.
+	BeginPaused bool
+}
+
+// Service is a telephone service of the dialplan: the context where its
+// calls reach an operator's phone, optionally a queue, and what the seat
+// does when it answers (seed 2.2.1).
+type Service struct {
+	// ID is the row id, as for Seat.
+	ID      int64
+	Name    string
+	Type    ServiceType
+	Context string
+	// IsQueue services send their calls to Queue: the server adds the seats
+	// of their logged-in operators to it as members.
+	IsQueue bool
+	Queue   string
+	Trigger Trigger
+	// Application is the program to run (TriggerApplication) or the URL to
+	// open (TriggerBrowser); Parameters is the program's argument string.
+	// Both may contain ${name} placeholders (see Placeholders).
+	Application string
+	Parameters  string
+	// Enabled services are monitored; the calls of a disabled one are not
+	// notified and its queue gets no members.
+	Enabled bool
+	// Variables are the names of the channel variables the dialplan sets
+	// for this service (Set(customer_id=...)); the values come from the PBX.
+	Variables []string
+	// Members are the operators of the service, by username.
+	Members []Member
+}
+
+// Member is an operator's membership of a service.
+type Member struct {
+	Operator string
+	// Penalty is the queue penalty the operator's seat gets in the
+	// service's queue (QueueAdd Penalty). 0 is the best.
+	Penalty int
+}
+
+// Clone returns a deep copy of m.
+func (m *Model) Clone() *Model {
+	c := &Model{
+		Seats:     slices.Clone(m.Seats),
+		Operators: slices.Clone(m.Operators),
+		Services:  slices.Clone(m.Services),
+	}
+	for i := range c.Services {
+		c.Services[i].Variables = slices.Clone(c.Services[i].Variables)
+		c.Services[i].Members = slices.Clone(c.Services[i].Members)
+	}
+	return c
+}
+
+// Normalize puts m in canonical form: MAC addresses in canonical form where
+// they parse, and seats, operators, services, variables and members sorted by
+// their keys. Two models with the same content are equal (apart from IDs)
+// once normalized. It does not validate.
+func (m *Model) Normalize() {
+	for i := range m.Seats {
+		if mac, err := NormalizeMAC(m.Seats[i].MAC); err == nil {
+			m.Seats[i].MAC = mac
+		}
+	}
+	for i := range m.Operators {
+		if m.Operators[i].Seat == "" {
+			continue
+		}
+		if mac, err := NormalizeMAC(m.Operators[i].Seat); err == nil {
+			m.Operators[i].Seat = mac
+		}
+	}
+	slices.SortStableFunc(m.Seats, func(a, b Seat) int { return strings.Compare(a.MAC, b.MAC) })
+	slices.SortStableFunc(m.Operators, func(a, b Operator) int { return strings.Compare(a.Username, b.Username) })
+	slices.SortStableFunc(m.Services, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
+	for i := range m.Services {
+		s := &m.Services[i]
+		slices.Sort(s.Variables)
+		slices.SortStableFunc(s.Members, func(a, b Member) int { return strings.Compare(a.Operator, b.Operator) })
+	}
+}
+
+// ClearIDs sets every ID to 0, leaving only the configuration's content.
+func (m *Model) ClearIDs() {
+	for i := range m.Seats {
+		m.Seats[i].ID = 0
+	}
+	for i := range m.Operators {
+		m.Operators[i].ID = 0
+	}
+	for i := range m.Services {
+		m.Services[i].ID = 0
+	}
+}
