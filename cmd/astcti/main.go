@@ -25,6 +25,7 @@ func newApp() *cli.App {
 phones, adds their seats to the queues of their services when they log in,
 and originates their calls. Run "astcti COMMAND --help" for each command.`,
 		Commands: []*cli.Command{
+			serverCommand(),
 			configCommand(),
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,10 +21,17 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") != "",
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"firstfile": cmdFirstFile,
-		},
+		Setup:               setupState,
+		Cmds:                scriptCmds(),
 	})
+}
+
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"firstfile": cmdFirstFile,
+	}
+	maps.Copy(cmds, e2eCmds)
+	return cmds
 }
 
 // cmdFirstFile sets the variable VAR to the path of the first file listed

@@ -104,6 +104,8 @@ func Expand(template string, vals func(name string) (string, bool), urlEscape bo
 			b.WriteString(url.QueryEscape(v))
 		case urlEscape:
 			b.WriteString(strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+		case st == lexBare && isPlainWord(v):
+			b.WriteString(v) // stays readable: --customer 12345
 		case st == lexBare:
 			b.WriteByte('"')
 			writeDoubleQuoted(&b, v)
@@ -157,9 +159,7 @@ func writeDoubleQuoted(b *strings.Builder, v string) {
 // argument, s. It uses single quotes when s has none, double quotes
 // otherwise; a plain word (letters, digits and "-_./:=@%+,") stays as it is.
 func QuoteArg(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r < 0x80 && (isAlnum(byte(r)) || strings.ContainsRune("-_./:=@%+,", r)))
-	}) < 0 {
+	if isPlainWord(s) {
 		return s
 	}
 	if !strings.Contains(s, "'") {
@@ -170,6 +170,14 @@ func QuoteArg(s string) string {
 	writeDoubleQuoted(&b, s)
 	b.WriteByte('"')
 	return b.String()
+}
+
+// isPlainWord reports whether s needs no quoting: it is not empty and holds
+// only letters, digits and "-_./:=@%+,".
+func isPlainWord(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r < 0x80 && (isAlnum(byte(r)) || strings.ContainsRune("-_./:=@%+,", r)))
+	}) < 0
 }
 
 // lexState is where the splitter stands in a parameter string.

@@ -53,16 +53,16 @@ func TestExpandApplication(t *testing.T) {
 		args                 []string
 	}{
 		{"no placeholder", "--customer 1", "--customer 1", []string{"--customer", "1"}},
-		{"bare", "--customer ${calldata}", `--customer "12345"`, []string{"--customer", "12345"}},
+		{"bare", "--customer ${calldata}", `--customer 12345`, []string{"--customer", "12345"}},
 		{"bare with space", "--name ${name}", `--name "Rossi Mario"`, []string{"--name", "Rossi Mario"}},
 		{"glued", "--name=${name}!", `--name="Rossi Mario"!`, []string{"--name=Rossi Mario!"}},
-		{"two glued", "${calldata}${name}", `"12345""Rossi Mario"`, []string{"12345Rossi Mario"}},
+		{"two glued", "${calldata}${name}", `12345"Rossi Mario"`, []string{"12345Rossi Mario"}},
 		{"empty keeps its place", "a ${empty} b", `a "" b`, []string{"a", "", "b"}},
 		{"inside double quotes", `"id ${calldata}: ${q}"`, `"id 12345: say \"hi\""`, []string{`id 12345: say "hi"`}},
 		{"inside single quotes", `'${s}'`, `'it'"'"'s'`, []string{"it's"}},
-		{"dollar alone", "cost $5 ${calldata}", `cost $5 "12345"`, []string{"cost", "$5", "12345"}},
+		{"dollar alone", "cost $5 ${calldata}", `cost $5 12345`, []string{"cost", "$5", "12345"}},
 		{"dollar brace in value not expanded", "${q}", `"say \"hi\""`, []string{`say "hi"`}},
-		{"escaped space in template", `a\ b ${calldata}`, `a\ b "12345"`, []string{"a b", "12345"}},
+		{"escaped space in template", `a\ b ${calldata}`, `a\ b 12345`, []string{"a b", "12345"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,5 +264,5 @@ func TestCallValue(t *testing.T) {
 	}
 	got, err := Expand("--customer ${calldata} --from ${calleridnum}", c.Value, false)
 	require.NoError(t, err)
-	assert.Equal(t, `--customer "12345" --from "200"`, got)
+	assert.Equal(t, `--customer 12345 --from 200`, got)
 }

@@ -21,7 +21,7 @@ const (
 
 	CodeBye              = 900 // 900 OK: answer to QUIT
 	CodeKeepaliveTimeout = 901 // 901 KO keepalive timeout
-	CodeShutdown         = 902 // 902 KO server shutdown
+	CodeShutdown         = 900 // 900 OK server shutdown: the server is stopping
 	CodeSlowConsumer     = 903 // 903 KO slow consumer
 	CodeOperatorDisabled = 904 // 904 KO operator disabled
 	CodeSeatRemoved      = 905 // 905 KO seat removed
@@ -106,8 +106,10 @@ func Bye() Status { return Status{CodeBye, "OK", ""} }
 // KeepaliveTimeout returns "901 KO keepalive timeout".
 func KeepaliveTimeout() Status { return Status{CodeKeepaliveTimeout, "KO", ReasonKeepalive} }
 
-// ServerShutdown returns "902 KO server shutdown".
-func ServerShutdown() Status { return Status{CodeShutdown, "KO", ReasonShutdown} }
+// ServerShutdown returns "900 OK server shutdown": the same code as the
+// answer to QUIT, so a client written against the original design, which
+// knows only 900, takes it as the end of the session.
+func ServerShutdown() Status { return Status{CodeShutdown, "OK", ReasonShutdown} }
 
 // SlowConsumer returns "903 KO slow consumer".
 func SlowConsumer() Status { return Status{CodeSlowConsumer, "KO", ReasonSlowConsumer} }

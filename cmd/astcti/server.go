@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/astcti/astcti/cti"
+	"github.com/astcti/astcti/cti/ami"
+)
+
+func serverCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "server",
+		Usage: "run the CTI server: one AMI connection, the seats of the operators",
+		Description: `The server keeps ONE connection to Asterisk's manager interface (AMI),
+follows every call of the configured services, and tells the seat whose
+phone rings (CallerId), answers (Link, the screen pop) and hangs up. When an
+operator logs in at a seat, the seat's phone joins the queues of the
+operator's services (QueueAdd, with the operator's penalty); it leaves them
+when the session ends.
+
+Start-up follows the original design: the configuration is checked (the
+newest valid snapshot in --config-dir), then the server connects to Asterisk,
+retrying --ami-retries times (0: for ever) with --ami-retry-pause between
+attempts, and only then accepts seats on --listen. New snapshots written
+into --config-dir are put in force within a second. SIGINT or SIGTERM
+removes every queue membership, tells every seat and exits 0.
+
+Every flag can also be set in the environment: ASTCTI_AMI, ASTCTI_AMI_USER,
+ASTCTI_AMI_SECRET, … (the flag's name in capitals, "-" as "_").
+
+Example:
+  astcti config init --demo /var/lib/astcti/config
+  ASTCTI_AMI_SECRET=s3cret astcti server --ami 127.0.0.1:5038 --ami-user astcti \
+      --config-dir /var/lib/astcti/config --listen 0.0.0.0:5039`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "ami", Value: "127.0.0.1:5038", Usage: "Asterisk manager `ADDR`ess (host:port)", EnvVars: []string{"ASTCTI_AMI"}},
+			&cli.StringFlag{Name: "ami-user", Value: "astcti", Usage: "manager user (manager.conf)", EnvVars: []string{"ASTCTI_AMI_USER"}},
+			&cli.StringFlag{Name: "ami-secret", Usage: "manager secret (prefer the environment variable)", EnvVars: []string{"ASTCTI_AMI_SECRET"}},
+			&cli.BoolFlag{Name: "ami-md5", Usage: "log in with the MD5 challenge instead of the plain secret", EnvVars: []string{"ASTCTI_AMI_MD5"}},
+			&cli.IntFlag{Name: "ami-retries", Value: 0, Usage: "connection attempts before giving up (0: for ever)", EnvVars: []string{"ASTCTI_AMI_RETRIES"}},
+			&cli.DurationFlag{Name: "ami-retry-pause", Value: 5 * time.Second, Usage: "pause between connection attempts", EnvVars: []string{"ASTCTI_AMI_RETRY_PAUSE"}},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5039", Usage: "seat listener `ADDR`ess", EnvVars: []string{"ASTCTI_LISTEN"}},
+			&cli.StringFlag{Name: "config-dir", Value: "/var/lib/astcti/config", Usage: "`DIR`ectory of configuration snapshots", EnvVars: []string{"ASTCTI_CONFIG_DIR"}},
+			&cli.DurationFlag{Name: "keepalive", Value: 60 * time.Second, Usage: "close a seat that sends nothing for this long", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"ASTCTI_LOG_LEVEL"}},
+			&cli.StringFlag{Name: "ready-file", Usage: "write {\"seats\": ADDR} to `FILE` once seats are accepted (for scripts)", EnvVars: []string{"ASTCTI_READY_FILE"}},
+		},
+		Action: runServer,
+	}
+}
+
+func runServer(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("server: unexpected argument %q (see --help)", c.Args().First())
+	}
+	logger, err := newLogger(c.String("log-level"))
+	if err != nil {
+		return err
+	}
+	if c.Duration("ami-retry-pause") < 0 || c.Int("ami-retries") < 0 {
+		return fmt.Errorf("server: --ami-retries and --ami-retry-pause cannot be negative")
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := cti.New(cti.Config{
+		AMI: ami.Config{
+			Addr: c.String("ami"), Username: c.String("ami-user"), Secret: c.String("ami-secret"),
+			UseMD5Challenge: c.Bool("ami-md5"),
+			Retries:         c.Int("ami-retries"), RetryPause: c.Duration("ami-retry-pause"),
+		},
+		Listen:    c.String("listen"),
+		ConfigDir: c.String("config-dir"),
+		Keepalive: c.Duration("keepalive"),
+		Logger:    logger,
+		Ready:     readyFile(c.String("ready-file"), logger),
+	})
+	return srv.Run(ctx)
+}
+
+// readyFile returns a Ready hook that writes the seat address to path.
+func readyFile(path string, log *slog.Logger) func(net.Addr) {
+	if path == "" {
+		return nil
+	}
+	return func(addr net.Addr) {
+		b, _ := json.Marshal(map[string]string{"seats": addr.String()})
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			log.Error("cannot write the ready file", "file", path, "err", err)
+		}
+	}
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}

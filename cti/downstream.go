@@ -1,0 +1,284 @@
+package cti
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/astcti/astcti/cti/seatproto"
+)
+
+// seatConn is one seat's TCP connection. Its reader goroutine reads lines,
+// handles the login (USER, PASS) itself — a password hash costs CPU, which
+// the hub must not spend — and hands every later command to the hub. Its
+// writer goroutine owns the write side: every line goes through Send's
+// bounded queue, so a seat that stops reading never delays the hub or the
+// other seats; it is disconnected instead.
+type seatConn struct {
+	id     uint64
+	srv    *Server
+	nc     net.Conn
+	remote string // the peer's IP address, for the failed-login limit
+	log    *slog.Logger
+
+	out      chan []byte  // lines to write; nil is the "flush and hang up" sentinel
+	outBytes atomic.Int64 // bytes queued in out
+
+	closing   atomic.Bool
+	reason    atomic.Int32  // CloseReason, set once by the first close
+	done      chan struct{} // closed when the writer has finished
+	closeOnce sync.Once
+	stop      chan struct{} // closed to stop the writer at once
+}
+
+func newSeatConn(srv *Server, id uint64, nc net.Conn) *seatConn {
+	host, _, err := net.SplitHostPort(nc.RemoteAddr().String())
+	if err != nil {
+		host = nc.RemoteAddr().String()
+	}
+	return &seatConn{
+		id: id, srv: srv, nc: nc, remote: host,
+		log:  srv.log.With("seat", id, "remote", nc.RemoteAddr().String()),
+		out:  make(chan []byte, seatQueueLines),
+		done: make(chan struct{}),
+		stop: make(chan struct{}),
+	}
+}
+
+// Send queues one line, with its "\n", for the seat. It never blocks:
+// a seat whose queue is full, in lines or in bytes, is closed as a slow
+// consumer, so no notification is ever dropped silently while the session
+// lives. It reports whether the line was queued. It is safe to call from
+// any goroutine.
+func (c *seatConn) Send(line []byte) bool {
+	if c.closing.Load() {
+		return false
+	}
+	if c.outBytes.Add(int64(len(line))) > int64(seatQueueBytes) {
+		c.closeNow(CloseSlowConsumer)
+		return false
+	}
+	select {
+	case c.out <- line:
+		return true
+	default:
+		c.closeNow(CloseSlowConsumer)
+		return false
+	}
+}
+
+// sendStatus queues a status line.
+func (c *seatConn) sendStatus(s seatproto.Status) bool {
+	return c.Send(seatproto.AppendStatus(nil, s))
+}
+
+// Close ends the session for reason: the line that tells the seat why is
+// queued after everything already queued, then the writer flushes and hangs
+// up. It is idempotent and safe to call from any goroutine; only the first
+// reason counts.
+func (c *seatConn) Close(reason CloseReason) {
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
+	c.reason.Store(int32(reason))
+	if st, ok := reason.finalLine(); ok {
+		select {
+		case c.out <- seatproto.AppendStatus(nil, st):
+		default:
+		}
+	}
+	select {
+	case c.out <- nil:
+	default:
+		c.closeOnce.Do(func() { close(c.stop) })
+	}
+}
+
+// closeNow ends the session without flushing: for a seat that does not
+// read, there is no point in waiting for it.
+func (c *seatConn) closeNow(reason CloseReason) {
+	if c.closing.CompareAndSwap(false, true) {
+		c.reason.Store(int32(reason))
+	}
+	c.closeOnce.Do(func() { close(c.stop) })
+}
+
+// Reason returns why the session ended, once it has.
+func (c *seatConn) Reason() CloseReason { return CloseReason(c.reason.Load()) }
+
+// writeLoop owns the connection's write side until the session ends, then
+// closes the connection, which also ends the reader.
+func (c *seatConn) writeLoop() {
+	defer close(c.done)
+	defer c.nc.Close()
+	w := bufio.NewWriterSize(c.nc, 16<<10)
+	for {
+		select {
+		case <-c.stop:
+			return
+		case line := <-c.out:
+			if line == nil {
+				c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
+				w.Flush()
+				return
+			}
+			c.outBytes.Add(-int64(len(line)))
+			c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
+			if _, err := w.Write(line); err != nil {
+				c.closeNow(CloseReadError)
+				return
+			}
+			if len(c.out) == 0 {
+				if err := w.Flush(); err != nil {
+					c.log.Debug("seat write failed", "err", err)
+					c.closeNow(CloseReadError)
+					return
+				}
+			}
+		}
+	}
+}
+
+// loginState is the reader goroutine's state before the operator is
+// authenticated.
+type loginState struct {
+	user     string
+	failures int
+}
+
+// readLoop reads the seat's lines until the connection ends, then tells the
+// hub that the seat is gone. The hub learns of every command in the order
+// the seat sent them; the reader blocks on the hub's queue, so TCP pushes
+// back on a seat that sends faster than the hub takes.
+func (c *seatConn) readLoop() {
+	reason := c.readLines()
+	c.srv.hub.post(eventSeatGone{conn: c, reason: reason})
+}
+
+func (c *seatConn) readLines() CloseReason {
+	br := bufio.NewReaderSize(c.nc, seatproto.MaxLineLen)
+	c.sendStatus(seatproto.Welcome())
+	var login loginState
+	authed := false
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.Keepalive))
+		line, err := seatproto.ReadLine(br, seatproto.MaxLineLen)
+		if err != nil {
+			return c.readError(err)
+		}
+		if len(trimSpace(line)) == 0 {
+			continue // an empty line still counts as keepalive traffic
+		}
+		cmd, err := seatproto.ParseCommand(line)
+		if err != nil {
+			c.sendStatus(seatproto.ErrorReply(err))
+			continue
+		}
+		if authed {
+			if !c.srv.hub.post(eventSeatCommand{conn: c, cmd: cmd}) {
+				return CloseShutdown
+			}
+			if cmd.Verb == seatproto.VerbQuit {
+				return CloseQuit
+			}
+			continue
+		}
+		var end bool
+		authed, end = c.login(&login, cmd)
+		if end {
+			return c.Reason()
+		}
+	}
+}
+
+// readError tells why reading stopped, and makes sure the session closes.
+func (c *seatConn) readError(err error) CloseReason {
+	var ne net.Error
+	switch {
+	case c.closing.Load():
+		return c.Reason()
+	case errors.Is(err, seatproto.ErrLineTooLong):
+		c.Close(CloseLineTooLong)
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		c.Close(CloseKeepalive)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		c.closeNow(CloseReadError)
+	default:
+		c.log.Debug("seat read failed", "err", err)
+		c.closeNow(CloseReadError)
+	}
+	return c.Reason()
+}
+
+// login handles a command before the operator is authenticated. It reports
+// whether the operator now is, and whether the session must end.
+func (c *seatConn) login(st *loginState, cmd seatproto.Command) (authed, end bool) {
+	switch cmd.Verb {
+	case seatproto.VerbNoop:
+		c.sendStatus(seatproto.OK())
+	case seatproto.VerbQuit:
+		c.Close(CloseQuit)
+		return false, true
+	case seatproto.VerbUser:
+		st.user = cmd.User
+		c.sendStatus(seatproto.OK()) // the same answer for every name: no probing
+	case seatproto.VerbPass:
+		return c.checkPassword(st, cmd.Password)
+	default:
+		c.sendStatus(seatproto.KO(seatproto.ReasonNotAuthenticated))
+	}
+	return false, false
+}
+
+func (c *seatConn) checkPassword(st *loginState, md5hex string) (authed, end bool) {
+	if st.user == "" {
+		c.sendStatus(seatproto.KO(seatproto.ReasonUserFirst))
+		return false, false
+	}
+	userKey, addrKey := "user:"+st.user, "addr:"+c.remote
+	lim := c.srv.limits
+	if lim.users.blocked(userKey) || lim.addrs.blocked(addrKey) {
+		c.sendStatus(seatproto.KO(seatproto.ReasonTooManyFailures))
+		return false, false
+	}
+	op := c.srv.holder.Current().Operator(st.user)
+	ok := false
+	if op == nil {
+		spendPasswordCheck(md5hex) // as long as a real check: names cannot be probed by timing
+	} else {
+		ok = op.CheckPassword(md5hex) && op.Enabled
+	}
+	if !ok {
+		lim.users.fail(userKey)
+		lim.addrs.fail(addrKey)
+		st.failures++
+		c.log.Info("seat login refused", "user", st.user)
+		c.sendStatus(seatproto.KO(seatproto.ReasonAuthFailed))
+		if st.failures >= maxFailuresPerConn {
+			c.Close(CloseTooManyFailures)
+			return false, true
+		}
+		return false, false
+	}
+	lim.users.succeed(userKey)
+	if !c.srv.hub.post(eventSeatAuth{conn: c, username: st.user}) {
+		return false, true
+	}
+	return true, false
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\r' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}

@@ -1,0 +1,355 @@
+package cti
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/calls"
+	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/seatproto"
+)
+
+// event is what the hub's goroutine receives from the other goroutines. The
+// set is sealed: an unknown event is a programming error.
+type event interface{ isEvent() }
+
+type (
+	// eventSeatAuth: a seat's reader checked the operator's password.
+	eventSeatAuth struct {
+		conn     *seatConn
+		username string
+	}
+	// eventSeatCommand: an authenticated seat sent a command.
+	eventSeatCommand struct {
+		conn *seatConn
+		cmd  seatproto.Command
+	}
+	// eventSeatGone: a seat's reader has ended.
+	eventSeatGone struct {
+		conn   *seatConn
+		reason CloseReason
+	}
+	// eventConfig: the watcher swapped in a new configuration.
+	eventConfig struct{ old, new *config.Snapshot }
+	// eventInspect runs fn on the hub's goroutine (tests and status).
+	eventInspect struct{ fn func(h *hub) }
+)
+
+func (eventSeatAuth) isEvent()    {}
+func (eventSeatCommand) isEvent() {}
+func (eventSeatGone) isEvent()    {}
+func (eventConfig) isEvent()      {}
+func (eventInspect) isEvent()     {}
+
+// hub is the one goroutine that owns the live state: the call tracker, the
+// seat sessions and their queue memberships, and the AMI actions in flight.
+// Everything else talks to it through events (post) and AMI completions;
+// it does no I/O and never blocks: seat lines go to bounded queues, AMI
+// actions to the client's queue, answers come back on done.
+type hub struct {
+	srv     *Server
+	log     *slog.Logger
+	events  chan event
+	done    chan *ami.Call // completions of the AMI actions the hub sent
+	quit    chan struct{}  // closed when the hub has stopped
+	firstUp chan struct{}  // closed at the first AMI login
+
+	tracker    *calls.Tracker
+	snap       *config.Snapshot
+	sessions   map[*seatConn]*session
+	byOperator map[string]*session
+	byIface    map[string]*session // by normalised seat interface
+	pending    map[*ami.Call]pending
+	originates map[string]*originate // by ActionID, until OriginateResponse
+	linkUp     bool
+	badAction  map[string]bool // services whose action template failed, logged once
+}
+
+// pending is what the hub remembers of an AMI action in flight.
+type pending struct {
+	kind  pendingKind
+	sess  *session // nil when the session does not matter (QueueRemove)
+	queue string
+}
+
+type pendingKind int
+
+const (
+	pendQueueAdd pendingKind = iota
+	pendQueueRemove
+	pendPause
+	pendOriginate
+	pendResync
+)
+
+type originate struct {
+	sess     *session
+	deadline time.Time
+}
+
+func newHub(srv *Server, snap *config.Snapshot) *hub {
+	return &hub{
+		srv:        srv,
+		log:        srv.log,
+		events:     make(chan event, hubQueue),
+		done:       make(chan *ami.Call, 65536),
+		quit:       make(chan struct{}),
+		firstUp:    make(chan struct{}),
+		tracker:    calls.NewTracker(catalog{snap}),
+		snap:       snap,
+		sessions:   make(map[*seatConn]*session),
+		byOperator: make(map[string]*session),
+		byIface:    make(map[string]*session),
+		pending:    make(map[*ami.Call]pending),
+		originates: make(map[string]*originate),
+		badAction:  make(map[string]bool),
+	}
+}
+
+// post hands ev to the hub, waiting for room. It reports false when the
+// hub has stopped. It is safe to call from any goroutine but the hub's.
+func (h *hub) post(ev event) bool {
+	select {
+	case h.events <- ev:
+		return true
+	case <-h.quit:
+		return false
+	}
+}
+
+// inspect runs fn on the hub's goroutine and waits for it.
+func (h *hub) inspect(fn func(h *hub)) bool {
+	done := make(chan struct{})
+	if !h.post(eventInspect{fn: func(h *hub) { fn(h); close(done) }}) {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-h.quit:
+		return false
+	}
+}
+
+// run is the hub's loop. It returns when ctx is done, after the shutdown:
+// every membership removed (as far as the PBX answers in time) and every
+// seat told.
+func (h *hub) run(ctx context.Context, sub *ami.Subscription) {
+	defer close(h.quit)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			h.shutdown()
+			return
+		case it, ok := <-sub.C():
+			if !ok {
+				sub = h.resubscribe(sub)
+				continue
+			}
+			h.handleAMI(it)
+		case call := <-h.done:
+			h.handleDone(call)
+		case ev := <-h.events:
+			h.handle(ev)
+		case now := <-ticker.C:
+			h.expire(now)
+		}
+	}
+}
+
+func (h *hub) handle(ev event) {
+	switch ev := ev.(type) {
+	case eventSeatAuth:
+		h.login(ev.conn, ev.username)
+	case eventSeatCommand:
+		h.command(ev.conn, ev.cmd)
+	case eventSeatGone:
+		if s := h.sessions[ev.conn]; s != nil {
+			h.endSession(s, ev.reason)
+		}
+	case eventConfig:
+		h.applyConfig(ev.old, ev.new)
+	case eventInspect:
+		ev.fn(h)
+	default:
+		panic("cti: unknown hub event")
+	}
+}
+
+// resubscribe replaces a subscription the AMI client ended because the hub
+// fell behind (or the client closed). Events were lost, so the live state
+// is rebuilt as after a reconnect.
+func (h *hub) resubscribe(old *ami.Subscription) *ami.Subscription {
+	err := old.Err()
+	sub := h.srv.client.Subscribe(amiSubscription)
+	if errors.Is(err, ami.ErrClosed) {
+		return sub
+	}
+	h.log.Error("AMI events were lost: the hub fell behind; resynchronising", "err", err)
+	if h.linkUp {
+		h.resync(false)
+	}
+	return sub
+}
+
+// handleAMI handles one item of the AMI stream.
+func (h *hub) handleAMI(it ami.Item) {
+	switch {
+	case it.Up != nil:
+		h.amiUp(it.Up)
+	case it.Down != nil:
+		h.amiDown(it.Down)
+	case it.Frame != nil:
+		h.amiEvent(it.Frame)
+	}
+}
+
+func (h *hub) amiUp(up *ami.LinkUp) {
+	h.linkUp = true
+	h.log.Info("AMI link up", "link", up.Link, "attempt", up.Attempt, "version", up.Version, "restarted", up.Restarted.String())
+	if up.Link == 1 {
+		close(h.firstUp)
+	}
+	h.resync(up.Restarted == ami.RestartYes)
+}
+
+func (h *hub) amiDown(down *ami.LinkDown) {
+	h.linkUp = false
+	if !errors.Is(down.Err, ami.ErrClosed) {
+		h.log.Warn("AMI link down", "err", down.Err)
+	}
+	for _, s := range h.byIface {
+		for _, m := range s.members {
+			m.confirmed = false
+		}
+	}
+}
+
+// amiEvent runs one event through the tracker, tells the seats, and follows
+// the queue members and originates of the sessions.
+func (h *hub) amiEvent(f *ami.Frame) {
+	for _, ch := range h.tracker.Apply(f) {
+		h.notify(ch)
+	}
+	switch f.Event() {
+	case "QueueMemberAdded":
+		h.memberAdded(f)
+	case "QueueMemberRemoved":
+		h.memberRemoved(f)
+	case "QueueMemberPause", "QueueMemberPaused":
+		h.memberPaused(f)
+	case "OriginateResponse":
+		h.originateResponse(f)
+	}
+}
+
+// send queues an AMI action and remembers why it was sent.
+func (h *hub) send(action *ami.Frame, p pending) *ami.Call {
+	call := h.srv.client.Go(action, h.done)
+	h.pending[call] = p
+	return call
+}
+
+func (h *hub) handleDone(call *ami.Call) {
+	p, ok := h.pending[call]
+	if !ok {
+		return
+	}
+	delete(h.pending, call)
+	switch p.kind {
+	case pendQueueAdd:
+		h.queueAddDone(p, call)
+	case pendQueueRemove:
+		if call.Err != nil && !isNotThere(call.Err) {
+			h.log.Warn("QueueRemove failed", "queue", p.queue, "interface", call.Action.Get("Interface"), "err", call.Err)
+		}
+	case pendPause:
+		h.pauseDone(p.sess, call)
+	case pendOriginate:
+		h.originateDone(p.sess, call)
+	case pendResync:
+		h.resyncDone(call)
+	}
+}
+
+// expire fails what waited too long for the PBX.
+func (h *hub) expire(now time.Time) {
+	for _, s := range h.sessions {
+		if s.pause != nil && now.After(s.pause.deadline) {
+			s.pause = nil
+			s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNotConfirmed))
+		}
+	}
+	for id, o := range h.originates {
+		if now.After(o.deadline) {
+			delete(h.originates, id)
+		}
+	}
+}
+
+// shutdown removes every membership, waits a little for the PBX to answer,
+// and tells every seat the server is stopping.
+func (h *hub) shutdown() {
+	for _, s := range h.sessions {
+		h.leaveQueues(s)
+	}
+	deadline := time.NewTimer(shutdownTimeout)
+	defer deadline.Stop()
+	for h.waitingRemovals() {
+		select {
+		case call := <-h.done:
+			h.handleDone(call)
+		case <-deadline.C:
+			h.log.Warn("shutdown: the PBX did not answer every QueueRemove in time")
+			h.closeAll()
+			return
+		}
+	}
+	h.closeAll()
+}
+
+func (h *hub) waitingRemovals() bool {
+	for _, p := range h.pending {
+		if p.kind == pendQueueRemove {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *hub) closeAll() {
+	for conn, s := range h.sessions {
+		s.ended = true
+		conn.Close(CloseShutdown)
+	}
+}
+
+func isNotThere(err error) bool {
+	var ae *ami.ActionError
+	return errors.As(err, &ae) && containsFold(ae.Message, "Not there")
+}
+
+func isAlreadyThere(err error) bool {
+	var ae *ami.ActionError
+	return errors.As(err, &ae) && containsFold(ae.Message, "Already there")
+}
+
+// actionMessage is what a seat is told of a failed action: Asterisk's own
+// words when it answered, else why it could not.
+func actionMessage(err error) string {
+	var ae *ami.ActionError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Message
+	case errors.Is(err, ami.ErrDisconnected), errors.Is(err, ami.ErrQueueFull):
+		return seatproto.ReasonPBXDown
+	case errors.Is(err, ami.ErrActionTimeout):
+		return seatproto.ReasonNotConfirmed
+	}
+	return err.Error()
+}

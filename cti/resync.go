@@ -1,0 +1,118 @@
+package cti
+
+import (
+	"errors"
+
+	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/calls"
+	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/seatproto"
+)
+
+// resync rebuilds the live state after the AMI link came (back) up, or
+// after the hub lost events: the memberships of every logged-in seat are
+// added again (a PBX restart loses dynamic members; "Already there" counts
+// as confirmed), and the calls the tracker holds are checked against the
+// channels the PBX still has. Seats stay connected throughout.
+func (h *hub) resync(restarted bool) {
+	if restarted {
+		h.log.Info("the PBX restarted: every call it had is gone")
+		for _, ch := range h.tracker.Reset() {
+			h.notify(ch)
+		}
+	}
+	for _, s := range h.byIface {
+		for q, m := range s.members {
+			m.confirmed = false
+			h.queueAdd(s, q)
+		}
+	}
+	// CoreShowChannels lists the live channels (Asterisk 1.6+); 1.4 only
+	// has Status, which lists them too. The answer comes to resyncDone.
+	h.send(ami.NewAction("CoreShowChannels"), pending{kind: pendResync})
+}
+
+// resyncDone drops the calls whose channels ended while the link was down.
+func (h *hub) resyncDone(call *ami.Call) {
+	if call.Err != nil {
+		if call.Action.Action() == "CoreShowChannels" && !isDisconnect(call.Err) {
+			h.send(ami.NewAction("Status"), pending{kind: pendResync})
+			return
+		}
+		h.log.Warn("resync: cannot list the PBX's channels", "action", call.Action.Action(), "err", call.Err)
+		return
+	}
+	alive := make(map[string]bool, len(call.Items))
+	for _, f := range call.Items {
+		if id := f.Get("Uniqueid"); id != "" {
+			alive[id] = true
+		}
+	}
+	changes := h.tracker.Retain(alive)
+	for _, ch := range changes {
+		h.notify(ch)
+	}
+	h.log.Info("resync: calls checked against the PBX", "channels", len(alive), "ended meanwhile", len(changes))
+}
+
+func isDisconnect(err error) bool {
+	return errors.Is(err, ami.ErrDisconnected) || errors.Is(err, ami.ErrClosed)
+}
+
+// applyConfig puts a new configuration in force: the tracker sees the new
+// services (live calls keep their data), and config.Diff decides what
+// changes for logged-in operators.
+func (h *hub) applyConfig(old, cur *config.Snapshot) {
+	h.snap = cur
+	h.tracker.SetCatalog(catalog{cur})
+	clear(h.badAction)
+	for _, ch := range config.Diff(old, cur) {
+		h.applyChange(ch)
+	}
+	h.log.Info("configuration in force", "file", cur.Source, "summary", cur.Summary())
+}
+
+func (h *hub) applyChange(ch config.Change) {
+	switch c := ch.(type) {
+	case config.EndSession:
+		if s := h.byOperator[c.Operator]; s != nil {
+			h.endSession(s, CloseOperatorDisabled)
+		}
+	case config.QueueRemove:
+		s := h.byOperator[c.Operator]
+		if s == nil || s.members[c.Queue] == nil {
+			return
+		}
+		m := s.members[c.Queue]
+		delete(s.members, c.Queue)
+		if s.iface != "" && h.linkUp {
+			h.queueRemove(s.iface, c.Queue)
+		}
+		if m.confirmed {
+			s.conn.sendStatus(seatproto.LeftQueue(c.Queue))
+		}
+	case config.QueueAdd:
+		s := h.byOperator[c.Operator]
+		if s == nil || s.iface == "" {
+			return
+		}
+		s.members[c.Queue] = &membership{service: c.Service, penalty: c.Penalty}
+		if h.linkUp {
+			h.queueAdd(s, c.Queue)
+		}
+	case config.SeatRemoved:
+		h.endSeat(c.Interface)
+	case config.SeatChanged:
+		// The seat must log in again to take its new phone: its memberships
+		// go with the old interface.
+		h.endSeat(c.OldInterface)
+	case config.ServiceDisabled, config.ServiceEnabled:
+		// The catalog decides which calls are notified; nothing live moves.
+	}
+}
+
+func (h *hub) endSeat(iface string) {
+	if s := h.byIface[calls.NormalizeInterface(iface)]; s != nil {
+		h.endSession(s, CloseSeatRemoved)
+	}
+}

@@ -1,0 +1,381 @@
+package cti
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/calls"
+	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/seatproto"
+)
+
+// session is an authenticated operator at a seat, as the hub keeps it.
+type session struct {
+	conn     *seatConn
+	operator string
+	fullName string
+	paused   bool // begins paused (the operator's setting), then as PAUSE says
+
+	// The seat, once known: from the operator's fixed seat or from MAC.
+	seatMAC string
+	iface   string // as configured, used verbatim in Queue* actions
+	key     string // normalised, as the tracker names interfaces
+
+	members map[string]*membership // by queue
+	pause   *pauseRequest
+	orig    *ami.Call // the ORIG in flight, one at a time
+	ended   bool
+}
+
+// membership is one queue the session's seat belongs to, or should.
+type membership struct {
+	service   string
+	penalty   int
+	confirmed bool // the PBX said so (QueueMemberAdded, or "Already there")
+}
+
+// pauseRequest is a PAUSE IN or OUT waiting for the PBX to confirm it on
+// every queue.
+type pauseRequest struct {
+	paused   bool
+	waiting  map[string]bool // queues not yet confirmed
+	deadline time.Time
+}
+
+// login starts the session of an operator whose password a reader checked.
+// A second login of the same operator replaces the first.
+func (h *hub) login(conn *seatConn, username string) {
+	op := h.snap.Operator(username)
+	if op == nil || !op.Enabled {
+		conn.Close(CloseOperatorDisabled) // disabled between the check and now
+		return
+	}
+	if old := h.byOperator[username]; old != nil {
+		h.log.Info("operator logged in again: replacing the old session", "operator", username)
+		h.endSession(old, CloseReplaced)
+	}
+	s := &session{
+		conn: conn, operator: username, fullName: op.FullName,
+		paused: op.BeginPaused, members: make(map[string]*membership),
+	}
+	h.sessions[conn] = s
+	h.byOperator[username] = s
+	conn.sendStatus(seatproto.LoggedIn())
+	conn.log.Info("operator logged in", "operator", username)
+	if op.Seat != "" {
+		if seat := h.snap.SeatByMAC(op.Seat); seat != nil {
+			h.takeSeat(s, seat)
+		}
+	}
+}
+
+// command handles a command of an authenticated seat.
+func (h *hub) command(conn *seatConn, cmd seatproto.Command) {
+	s := h.sessions[conn]
+	if s == nil || s.ended {
+		return
+	}
+	switch cmd.Verb {
+	case seatproto.VerbNoop:
+		conn.sendStatus(seatproto.OK())
+	case seatproto.VerbQuit:
+		h.endSession(s, CloseQuit)
+	case seatproto.VerbUser, seatproto.VerbPass:
+		conn.sendStatus(seatproto.KO(seatproto.ReasonAlreadyLoggedIn))
+	case seatproto.VerbMAC:
+		h.mac(s, cmd.MAC)
+	case seatproto.VerbPauseIn:
+		h.pauseCmd(s, true, cmd.Reason)
+	case seatproto.VerbPauseOut:
+		h.pauseCmd(s, false, "")
+	case seatproto.VerbOrig:
+		h.originateCmd(s, cmd)
+	}
+}
+
+// mac pairs the session with the seat of that MAC address.
+func (h *hub) mac(s *session, mac string) {
+	switch {
+	case s.iface != "" && s.seatMAC == mac:
+		s.conn.sendStatus(seatproto.OK())
+	case s.iface != "":
+		if op := h.snap.Operator(s.operator); op != nil && op.Seat != "" {
+			s.conn.sendStatus(seatproto.OK()) // a fixed seat wins over the PC's MAC
+			return
+		}
+		s.conn.sendStatus(seatproto.KO(seatproto.ReasonSeatSet))
+	default:
+		seat := h.snap.SeatByMAC(mac)
+		if seat == nil {
+			s.conn.sendStatus(seatproto.KO(seatproto.ReasonUnknownSeat))
+			return
+		}
+		if other := h.byIface[calls.NormalizeInterface(seat.Interface)]; other != nil && other != s {
+			s.conn.sendStatus(seatproto.KO(seatproto.ReasonSeatInUse))
+			return
+		}
+		s.conn.sendStatus(seatproto.OK())
+		h.takeSeat(s, seat)
+	}
+}
+
+// takeSeat pairs the session with a seat: the seat's phone joins the
+// operator's queues, and a call already on the phone is shown at once.
+func (h *hub) takeSeat(s *session, seat *config.Seat) {
+	key := calls.NormalizeInterface(seat.Interface)
+	if other := h.byIface[key]; other != nil && other != s {
+		h.endSession(other, CloseReplaced)
+	}
+	s.seatMAC, s.iface, s.key = seat.MAC, seat.Interface, key
+	h.byIface[key] = s
+	for _, q := range h.snap.Queues(s.operator) {
+		s.members[q.Queue] = &membership{service: q.Service, penalty: q.Penalty}
+		if h.linkUp {
+			h.queueAdd(s, q.Queue)
+		}
+	}
+	for _, ch := range h.tracker.CallsOn(key) {
+		h.notify(ch)
+	}
+}
+
+func (h *hub) queueAdd(s *session, queue string) {
+	m := s.members[queue]
+	action := ami.NewAction("QueueAdd",
+		"Queue", queue,
+		"Interface", s.iface,
+		"Penalty", strconv.Itoa(m.penalty),
+		"Paused", strconv.FormatBool(s.paused),
+		"MemberName", memberName(s))
+	h.send(action, pending{kind: pendQueueAdd, sess: s, queue: queue})
+}
+
+// memberName is the queue member's name: the operator's full name, else
+// the user name.
+func memberName(s *session) string {
+	if s.fullName != "" {
+		return s.fullName
+	}
+	return s.operator
+}
+
+func (h *hub) queueRemove(iface, queue string) {
+	h.send(ami.NewAction("QueueRemove", "Queue", queue, "Interface", iface),
+		pending{kind: pendQueueRemove, queue: queue})
+}
+
+func (h *hub) queueAddDone(p pending, call *ami.Call) {
+	s := p.sess
+	m := s.members[p.queue]
+	if s.ended || m == nil {
+		return
+	}
+	switch {
+	case call.Err == nil:
+		// Confirmed by the QueueMemberAdded event that follows.
+	case isAlreadyThere(call.Err):
+		h.confirm(s, p.queue, m) // left over from before a restart of ours
+	default:
+		h.log.Warn("QueueAdd failed", "operator", s.operator, "queue", p.queue, "interface", s.iface, "err", call.Err)
+	}
+}
+
+func (h *hub) confirm(s *session, queue string, m *membership) {
+	if !m.confirmed {
+		m.confirmed = true
+		s.conn.sendStatus(seatproto.InQueue(queue))
+	}
+}
+
+// leaveQueues removes the seat's phone from every queue of the session.
+func (h *hub) leaveQueues(s *session) {
+	if s.iface == "" {
+		return
+	}
+	for q := range s.members {
+		if h.linkUp {
+			h.queueRemove(s.iface, q)
+		}
+	}
+	s.members = map[string]*membership{}
+}
+
+// endSession ends a session for any reason: its memberships are removed
+// and the seat is told why.
+func (h *hub) endSession(s *session, reason CloseReason) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	h.leaveQueues(s)
+	delete(h.sessions, s.conn)
+	if h.byOperator[s.operator] == s {
+		delete(h.byOperator, s.operator)
+	}
+	if s.key != "" && h.byIface[s.key] == s {
+		delete(h.byIface, s.key)
+	}
+	s.conn.log.Info("seat session ended", "operator", s.operator, "reason", reason.String())
+	s.conn.Close(reason)
+}
+
+// memberInterface returns the session whose seat a queue member event names.
+func (h *hub) memberSession(f *ami.Frame) *session {
+	iface := f.Get("Interface")
+	if iface == "" {
+		iface = f.Get("Location") // Asterisk 1.4
+	}
+	return h.byIface[calls.NormalizeInterface(iface)]
+}
+
+func (h *hub) memberAdded(f *ami.Frame) {
+	s := h.memberSession(f)
+	if s == nil {
+		return
+	}
+	if m := s.members[f.Get("Queue")]; m != nil {
+		h.confirm(s, f.Get("Queue"), m)
+	}
+}
+
+func (h *hub) memberRemoved(f *ami.Frame) {
+	s := h.memberSession(f)
+	if s == nil {
+		return
+	}
+	q := f.Get("Queue")
+	if m := s.members[q]; m != nil && m.confirmed {
+		// Removed behind our back (the PBX's CLI, say): the seat is told,
+		// and the membership is added again on the next resync.
+		m.confirmed = false
+		s.conn.sendStatus(seatproto.LeftQueue(q))
+	}
+}
+
+// pauseCmd sends PAUSE IN or OUT to the PBX for every queue of the seat.
+func (h *hub) pauseCmd(s *session, in bool, reason string) {
+	switch {
+	case s.iface == "":
+		s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNoSeat))
+		return
+	case len(s.members) == 0:
+		s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNoQueue))
+		return
+	case !h.linkUp:
+		s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonPBXDown))
+		return
+	case s.pause != nil:
+		s.conn.sendStatus(seatproto.PauseKO("pause pending"))
+		return
+	}
+	pr := &pauseRequest{paused: in, waiting: make(map[string]bool), deadline: time.Now().Add(pauseConfirmTimeout)}
+	for q := range s.members {
+		pr.waiting[q] = true
+	}
+	s.pause = pr
+	s.paused = in
+	action := ami.NewAction("QueuePause", "Interface", s.iface, "Paused", strconv.FormatBool(in))
+	if in && reason != "" {
+		action.Add("Reason", reason)
+	}
+	h.send(action, pending{kind: pendPause, sess: s})
+	if in {
+		s.conn.sendStatus(seatproto.PausePending())
+	}
+}
+
+func (h *hub) pauseDone(s *session, call *ami.Call) {
+	if s.ended || s.pause == nil || call.Err == nil {
+		return
+	}
+	s.pause = nil
+	s.conn.sendStatus(seatproto.PauseKO(actionMessage(call.Err)))
+}
+
+// memberPaused follows QueueMemberPause (modern) and QueueMemberPaused
+// (1.4): once every queue of a PAUSE confirmed it, the seat is told.
+func (h *hub) memberPaused(f *ami.Frame) {
+	s := h.memberSession(f)
+	if s == nil || s.pause == nil {
+		return
+	}
+	if (f.Get("Paused") == "1") != s.pause.paused {
+		return
+	}
+	delete(s.pause.waiting, f.Get("Queue"))
+	if len(s.pause.waiting) == 0 {
+		s.pause = nil
+		s.conn.sendStatus(seatproto.PauseOK())
+	}
+}
+
+// originateCmd places a call from the seat's own phone into an outbound
+// service's context (never into arbitrary dialplan: toll fraud).
+func (h *hub) originateCmd(s *session, cmd seatproto.Command) {
+	switch {
+	case s.iface == "":
+		s.conn.sendStatus(seatproto.KO(seatproto.ReasonNoSeat))
+		return
+	case !h.snap.MayOriginate(s.operator, cmd.Context):
+		s.conn.sendStatus(seatproto.KO(seatproto.ReasonNotAllowed))
+		return
+	case s.orig != nil:
+		s.conn.sendStatus(seatproto.KO(seatproto.ReasonPending))
+		return
+	case !h.linkUp:
+		s.conn.sendStatus(seatproto.KO(seatproto.ReasonPBXDown))
+		return
+	}
+	action := ami.NewAction("Originate",
+		"Channel", s.iface,
+		"Context", cmd.Context,
+		"Exten", cmd.Exten,
+		"Priority", cmd.Priority,
+		"Async", "true")
+	s.orig = h.send(action, pending{kind: pendOriginate, sess: s})
+	h.originates[s.orig.Action.ActionID()] = &originate{sess: s, deadline: time.Now().Add(originateWait)}
+}
+
+func (h *hub) originateDone(s *session, call *ami.Call) {
+	if s.orig == call {
+		s.orig = nil
+	}
+	if s.ended {
+		return
+	}
+	if call.Err != nil {
+		delete(h.originates, call.Action.ActionID())
+		s.conn.sendStatus(seatproto.KO(actionMessage(call.Err)))
+		return
+	}
+	s.conn.sendStatus(seatproto.OK())
+}
+
+// originateResponse sends the result of an ORIG to the seat that asked.
+func (h *hub) originateResponse(f *ami.Frame) {
+	id := f.ActionID()
+	o := h.originates[id]
+	if o == nil {
+		return
+	}
+	delete(h.originates, id)
+	if o.sess.ended {
+		return
+	}
+	ev := &seatproto.Event{
+		ID: seatproto.EventOriginateResponse,
+		Call: seatproto.Call{
+			UniqueID: f.Get("Uniqueid"), Channel: f.Get("Channel"),
+			Context: f.Get("Context"), Exten: f.Get("Exten"),
+			CallerIDNum: f.Get("CallerIDNum"), CallerIDName: f.Get("CallerIDName"),
+		},
+		Originate: &seatproto.Originate{Response: f.Get("Response"), Reason: f.Get("Reason")},
+	}
+	o.sess.conn.Send(seatproto.AppendEvent(nil, ev))
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}

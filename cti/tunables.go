@@ -1,0 +1,60 @@
+package cti
+
+import (
+	"sync"
+	"time"
+
+	"github.com/astcti/astcti/cti/config"
+)
+
+// Tunables, in one block so tests can shrink them.
+var (
+	// seatQueueLines and seatQueueBytes bound what waits to be written to
+	// one seat; a seat that lets either fill is disconnected as a slow
+	// consumer.
+	seatQueueLines = 1024
+	seatQueueBytes = 1 << 20
+	// seatWriteTimeout bounds one write to a seat.
+	seatWriteTimeout = 10 * time.Second
+	// hubQueue bounds the events waiting for the hub; readers block on it.
+	hubQueue = 4096
+	// amiSubscription bounds the AMI events waiting for the hub's pump.
+	amiSubscription = 65536
+	// pauseConfirmTimeout is how long a PAUSE waits for the PBX to confirm
+	// every queue before the seat is told it failed.
+	pauseConfirmTimeout = 5 * time.Second
+	// shutdownTimeout bounds the wait for QueueRemove answers at shutdown.
+	shutdownTimeout = 3 * time.Second
+	// originateWait is how long an ORIG waits for its OriginateResponse.
+	originateWait = 2 * time.Minute
+	// tick is the hub's timer resolution for deadlines.
+	tick = 250 * time.Millisecond
+
+	// Failed-login limits (docs/protocol.md): per operator name, per
+	// remote address, and per connection.
+	maxFailuresPerUser = 5
+	maxFailuresPerAddr = 20
+	failureWindow      = 10 * time.Minute
+	maxFailuresPerConn = 3
+)
+
+// limits holds the failed-login counters shared by the seat readers.
+type limits struct {
+	users, addrs *loginLimiter
+}
+
+func newLimits() *limits {
+	return &limits{
+		users: newLoginLimiter(maxFailuresPerUser, failureWindow, 100000),
+		addrs: newLoginLimiter(maxFailuresPerAddr, failureWindow, 100000),
+	}
+}
+
+// dummyOperator has a real password hash, so that a login for a name that
+// does not exist costs as much as one that does.
+var dummyOperator = sync.OnceValue(func() *config.Operator {
+	h, _ := config.HashPassword(config.MD5Hex("no such operator"))
+	return &config.Operator{PasswordHash: h}
+})
+
+func spendPasswordCheck(md5hex string) { dummyOperator().CheckPassword(md5hex) }
