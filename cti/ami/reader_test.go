@@ -225,3 +225,52 @@ func TestFrameAccess(t *testing.T) {
 	assert.True(t, EqualFold("Cause-txt", "cause-TXT"))
 	assert.False(t, EqualFold("a[", "A{"))
 }
+
+// TestReaderErrorsIgnoreReadBoundaries reads hostile streams whole and one
+// byte per Read: the error and its offset must not depend on where the
+// reads ended, including lines that are both too long and malformed.
+func TestReaderErrorsIgnoreReadBoundaries(t *testing.T) {
+	long := strings.Repeat("x", 150)
+	tests := []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"long line then malformed", "Event: " + long + "\r\nbad\r\n\r\n", ErrLineTooLong},
+		{"malformed key in a long line", "Ev\x00nt: " + long + "\r\n\r\n", ErrMalformed},
+		{"long key without colon", long + long + "\r\n\r\n", ErrLineTooLong},
+		{"short line without colon", "Event: A\r\nnocolon\r\n\r\n", ErrMalformed},
+		{"line of exactly the limit", "Event: " + strings.Repeat("y", 93) + "\r\n\r\n", io.EOF},
+		{"empty key in a long line", ": " + long + "\r\n\r\n", ErrMalformed},
+		{"message too large", strings.Repeat("Key: value\r\n", 40) + "\r\n", ErrPacketTooLarge},
+		{"header after command output", "Response: Follows\r\nout\n--END COMMAND--\r\nX: y\r\n\r\n", ErrMalformed},
+		{"long command output line", "Response: Follows\r\n" + long + "\n--END COMMAND--\r\n\r\n", ErrLineTooLong},
+		{"truncated", "Event: A\r\n", io.ErrUnexpectedEOF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			read := func(src io.Reader) error {
+				r := NewReader(src)
+				r.MaxLine, r.MaxPacket = 100, 300
+				for {
+					if _, err := r.Next(); err != nil {
+						return err
+					}
+				}
+			}
+			whole := read(strings.NewReader(tc.in))
+			var bytewise [][]byte
+			for i := range len(tc.in) {
+				bytewise = append(bytewise, []byte{tc.in[i]})
+			}
+			cut := read(&chunkReader{chunks: bytewise})
+			assert.ErrorIs(t, whole, tc.want)
+			assert.True(t, sameErr(whole, cut), "Next() = %v read whole, %v byte by byte", whole, cut)
+		})
+	}
+}
+
+func TestReaderTabInKey(t *testing.T) {
+	_, got := readAll(t, strings.NewReader("Ev\tent: A\r\nX-Long\tKey-Beyond-Eight: v\r\n\r\n"), false)
+	assert.Equal(t, []*Frame{{Fields: []Field{{"Ev\tent", "A"}, {"X-Long\tKey-Beyond-Eight", "v"}}}}, got)
+}

@@ -1,0 +1,174 @@
+package ami
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Run connects to Asterisk and keeps the link up until ctx ends or Close is
+// called, then logs off, closes the connection and returns nil. Each
+// connection is set up in order: TCP connect, banner, login (plain or MD5
+// challenge), FullyBooted (where the PBX sends it), CoreStatus for the PBX
+// start time; then subscribers get a LinkUp and the events flow. When the
+// link drops, every pending action fails with ErrDisconnected, subscribers
+// get a LinkDown, and Run tries again after a pause that starts at
+// RetryPause and doubles after each failed attempt (up to a minute, with
+// some jitter). Every failed attempt is logged with its number and error.
+// After Retries consecutive failed retries Run gives up and returns an error
+// wrapping ErrRetriesExhausted and the last attempt's error.
+//
+// Every goroutine Run starts has ended when it returns, and every
+// subscription is closed (ErrClosed). Run may be called once; the owner
+// runs it in its own goroutine and waits for it.
+func (c *Client) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.started {
+		c.mu.Unlock()
+		return fmt.Errorf("ami: run called twice: %w", ErrClosed)
+	}
+	c.started = true
+	if c.closed {
+		c.mu.Unlock()
+		close(c.runDone)
+		c.pub.closeAll(ErrClosed)
+		return nil
+	}
+	ctx, c.cancel = context.WithCancel(ctx)
+	c.mu.Unlock()
+	defer close(c.runDone)
+	defer c.pub.closeAll(ErrClosed)
+	defer c.cancel()
+
+	failures := 0 // consecutive failed attempts
+	for {
+		attempt := failures + 1
+		up, err := c.runConn(ctx, attempt)
+		if ctx.Err() != nil {
+			c.log.Info("ami: stopped")
+			return nil
+		}
+		if up {
+			failures = 0
+			c.log.Warn("ami: link down", "err", err)
+		} else {
+			failures++
+			if c.cfg.Retries > 0 && failures > c.cfg.Retries {
+				c.log.Error("ami: connection attempt failed, giving up", "attempt", attempt, "err", err)
+				return fmt.Errorf("ami: %d attempts failed: %w: %w", failures, ErrRetriesExhausted, err)
+			}
+		}
+		pause := c.retryPause(failures)
+		if !up {
+			c.log.Warn("ami: connection attempt failed", "attempt", attempt, "err", err, "retry_in", pause)
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			c.log.Info("ami: stopped")
+			return nil
+		}
+	}
+}
+
+// retryPause is the pause before the next attempt after failures failed
+// ones (0 after a link that was up): RetryPause, doubled per failure up to
+// maxRetryPause, plus up to retryJitter of it at random.
+func (c *Client) retryPause(failures int) time.Duration {
+	d := c.cfg.RetryPause
+	for i := 1; i < failures && d < maxRetryPause; i++ {
+		d *= 2
+	}
+	d = min(d, max(maxRetryPause, c.cfg.RetryPause))
+	return d + time.Duration(rand.Float64()*retryJitter*float64(d))
+}
+
+// runConn makes one connection attempt and, if the link comes up, serves it
+// until it drops or ctx ends. It reports whether the link came up, and why
+// it ended. Both goroutines of the connection have ended when it returns.
+func (c *Client) runConn(ctx context.Context, attempt int) (up bool, err error) {
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	nc, err := c.cfg.Dial(dctx, "tcp", c.cfg.Addr)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("ami: connect %s: %w", c.cfg.Addr, err)
+	}
+	cn := newConn(c, nc)
+	nc.SetReadDeadline(time.Now().Add(bannerTimeout))
+	c.pub.hold()
+	cn.start()
+
+	info, err := c.setup(ctx, cn)
+	if err != nil {
+		cn.fail(err)
+		cn.finish()
+		c.pub.discard()
+		return false, err
+	}
+
+	// The link is up: let actions through, then publish LinkUp and after
+	// it the events held back while logging in.
+	c.links++
+	info.Link, info.Attempt = c.links, attempt
+	info.Restarted = c.restarted(info.StartTime)
+	c.cur.Store(cn)
+	c.pub.release(Item{Up: &info})
+	c.log.Info("ami: link up", "link", info.Link, "attempt", attempt, "version", info.Version,
+		"pbx_start", info.StartTime, "restarted", info.Restarted)
+
+	select {
+	case <-cn.dead:
+	case <-ctx.Done():
+		c.cur.Store(nil)
+		cn.logoff()
+	}
+	c.cur.Store(nil)
+	cn.finish()
+	if cn.sawShutdown.Load() {
+		c.shutdownSeen = true
+	}
+	c.pub.publish(Item{Down: &LinkDown{Err: cn.err}})
+	return true, cn.err
+}
+
+// restarted compares the PBX start time with the last link's, or falls back
+// on a Shutdown event seen since then.
+func (c *Client) restarted(start time.Time) Restart {
+	key := ""
+	if !start.IsZero() {
+		key = start.Format(time.DateTime)
+	}
+	prev, first, shutdown := c.lastStart, c.links == 1, c.shutdownSeen
+	c.lastStart, c.shutdownSeen = key, false
+	switch {
+	case first:
+		return RestartUnknown
+	case key != "" && prev != "":
+		if key != prev {
+			return RestartYes
+		}
+		return RestartNo
+	case shutdown:
+		return RestartYes
+	}
+	return RestartUnknown
+}
+
+// logoff sends Logoff and waits a little for Goodbye, then closes the
+// connection. The link is no longer offered to callers.
+func (cn *conn) logoff() {
+	cn.closing.Store(true)
+	call := cn.c.newCall(NewAction("Logoff"), nil, logoffTimeout)
+	cn.send(call)
+	t := time.NewTimer(logoffTimeout)
+	defer t.Stop()
+	select {
+	case <-call.Done:
+	case <-cn.dead:
+	case <-t.C:
+	}
+	cn.fail(ErrClosed)
+}
