@@ -33,9 +33,9 @@ race:
 unit:
 	$(GO) test -shuffle=on $(PKGS)
 
-## demo: run the demo (the fake PBX with the demo dialplan, for now)
+## demo: run the demo with no PBX: fake PBX, CTI server, simulated seats and traffic (Ctrl-C stops)
 demo:
-	$(GO) run ./cmd/fakeami --listen 127.0.0.1:5038 --user astcti --secret astcti --dialect modern --control 127.0.0.1:5080
+	$(GO) run ./cmd/astcti-sim
 
 ## bench: benchmarks, 6 rounds each, for benchstat
 bench:
@@ -51,3 +51,35 @@ fuzz:
 
 clean:
 	rm -rf $(BIN) dist
+
+# The release platforms: every binary is built for each, with no cgo.
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+DIST      := dist
+
+.PHONY: cross release
+
+## test also cross-compiles, so that a break on another platform shows at once
+test: cross
+
+## cross: compile every binary for every release platform (CGO_ENABLED=0), output discarded
+cross:
+	@for p in $(PLATFORMS); do \
+	  echo "== cross $$p"; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/... || exit 1; \
+	done
+
+## release: every binary (main package) of cmd/... for every release platform into dist/, with dist/SHA256SUMS
+release:
+	rm -rf $(DIST)
+	mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; if [ $$os = windows ]; then ext=.exe; fi; \
+	  for pkg in $$($(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./cmd/...); do \
+	    out=$(DIST)/$$(basename $$pkg)-$$os-$$arch$$ext; \
+	    echo "== $$out"; \
+	    GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $$out $$pkg; \
+	  done; \
+	done
+	cd $(DIST) && files=$$(ls | grep -v '^SHA256SUMS$$'); \
+	  if command -v sha256sum >/dev/null; then sha256sum $$files; else shasum -a 256 $$files; fi > SHA256SUMS.tmp && \
+	  mv SHA256SUMS.tmp SHA256SUMS

@@ -107,6 +107,9 @@ func (c *seatConn) closeNow(reason CloseReason) {
 		c.reason.Store(int32(reason))
 	}
 	c.closeOnce.Do(func() { close(c.stop) })
+	// A writer blocked on a full socket would only see stop after its
+	// write deadline; make that deadline now.
+	c.nc.SetWriteDeadline(time.Now())
 }
 
 // Reason returns why the session ended, once it has.

@@ -85,9 +85,15 @@ const (
 	pendResync
 )
 
+// originate is an ORIG in flight, from the Originate action until its
+// OriginateResponse event (or originateWait).
 type originate struct {
 	sess     *session
+	context  string // of the ORIG
+	exten    string
 	deadline time.Time
+	accepted bool             // the seat was told 100 OK
+	early    *seatproto.Event // an OriginateResponse that came before the action's reply
 }
 
 func newHub(srv *Server, snap *config.Snapshot) *hub {
@@ -280,6 +286,9 @@ func (h *hub) handleDone(call *ami.Call) {
 // expire fails what waited too long for the PBX.
 func (h *hub) expire(now time.Time) {
 	for _, s := range h.sessions {
+		if s.repop && now.After(s.repopDeadline) {
+			h.maybeRepop(s, true)
+		}
 		if s.pause != nil && now.After(s.pause.deadline) {
 			s.pause = nil
 			s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNotConfirmed))
@@ -287,7 +296,7 @@ func (h *hub) expire(now time.Time) {
 	}
 	for id, o := range h.originates {
 		if now.After(o.deadline) {
-			delete(h.originates, id)
+			h.originateEnded(id, o)
 		}
 	}
 }

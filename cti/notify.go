@@ -36,8 +36,8 @@ var eventIDs = map[calls.Kind]string{
 // logged in there.
 func (h *hub) notify(ch calls.Change) {
 	s := h.byIface[ch.Interface]
-	if s == nil || s.ended {
-		return
+	if s == nil || s.ended || s.repop {
+		return // a seat waiting for its re-pop gets the calls' state then
 	}
 	svc := h.snap.Service(ch.Call.Service)
 	ev := &seatproto.Event{ID: eventIDs[ch.Kind], Call: seatCall(ch.Call, svc)}

@@ -78,8 +78,12 @@ func (s *Server) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The AMI client outlives ctx: the hub's shutdown sends its QueueRemove
+	// actions through it. It is closed once the hub has stopped.
+	amiCtx, stopAMI := context.WithCancel(context.Background())
+	defer stopAMI()
 	amiErr := make(chan error, 1)
-	s.goWait(func() { amiErr <- s.client.Run(ctx) })
+	s.goWait(func() { amiErr <- s.client.Run(amiCtx) })
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	defer stopHub()
 	s.goWait(func() { s.hub.run(hubCtx, sub) })

@@ -24,9 +24,35 @@ type session struct {
 	key     string // normalised, as the tracker names interfaces
 
 	members map[string]*membership // by queue
-	pause   *pauseRequest
-	orig    *ami.Call // the ORIG in flight, one at a time
-	ended   bool
+	// repop: the seat's live calls are still to be shown (re-pop), once
+	// its memberships are answered or at repopDeadline. Until then no
+	// event goes to the seat: the re-pop tells the state of its calls.
+	repop         bool
+	repopDeadline time.Time
+	pause         *pauseRequest
+	orig          *ami.Call   // the ORIG in flight, one at a time, until its OriginateResponse
+	actions       tokenBucket // PAUSE and ORIG cost the PBX an action each: rate-limited
+	ended         bool
+}
+
+// tokenBucket allows seatActionBurst actions at once, then one per
+// seatActionEvery. Only the hub uses it.
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func (b *tokenBucket) allow(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens, b.last = float64(seatActionBurst), now
+	}
+	b.tokens = min(float64(seatActionBurst), b.tokens+now.Sub(b.last).Seconds()/seatActionEvery.Seconds())
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // membership is one queue the session's seat belongs to, or should.
@@ -34,6 +60,7 @@ type membership struct {
 	service   string
 	penalty   int
 	confirmed bool // the PBX said so (QueueMemberAdded, or "Already there")
+	adding    bool // a QueueAdd is in flight and not yet confirmed or failed
 }
 
 // pauseRequest is a PAUSE IN or OUT waiting for the PBX to confirm it on
@@ -86,11 +113,17 @@ func (h *hub) command(conn *seatConn, cmd seatproto.Command) {
 		conn.sendStatus(seatproto.KO(seatproto.ReasonAlreadyLoggedIn))
 	case seatproto.VerbMAC:
 		h.mac(s, cmd.MAC)
-	case seatproto.VerbPauseIn:
-		h.pauseCmd(s, true, cmd.Reason)
-	case seatproto.VerbPauseOut:
-		h.pauseCmd(s, false, "")
+	case seatproto.VerbPauseIn, seatproto.VerbPauseOut:
+		if !s.actions.allow(time.Now()) {
+			conn.sendStatus(seatproto.PauseKO(seatproto.ReasonRateLimited))
+			return
+		}
+		h.pauseCmd(s, cmd.Verb == seatproto.VerbPauseIn, cmd.Reason)
 	case seatproto.VerbOrig:
+		if !s.actions.allow(time.Now()) {
+			conn.sendStatus(seatproto.KO(seatproto.ReasonRateLimited))
+			return
+		}
 		h.originateCmd(s, cmd)
 	}
 }
@@ -122,7 +155,8 @@ func (h *hub) mac(s *session, mac string) {
 }
 
 // takeSeat pairs the session with a seat: the seat's phone joins the
-// operator's queues, and a call already on the phone is shown at once.
+// operator's queues, and a call already on the phone is shown at once,
+// after the `200` lines (docs/protocol.md, "Re-pop").
 func (h *hub) takeSeat(s *session, seat *config.Seat) {
 	key := calls.NormalizeInterface(seat.Interface)
 	if other := h.byIface[key]; other != nil && other != s {
@@ -136,13 +170,32 @@ func (h *hub) takeSeat(s *session, seat *config.Seat) {
 			h.queueAdd(s, q.Queue)
 		}
 	}
-	for _, ch := range h.tracker.CallsOn(key) {
+	s.repop, s.repopDeadline = true, time.Now().Add(repopWait)
+	h.maybeRepop(s, false)
+}
+
+// maybeRepop shows the seat the calls on its phone once no QueueAdd of
+// the session waits for an answer, or at once when force is set.
+func (h *hub) maybeRepop(s *session, force bool) {
+	if !s.repop || s.ended {
+		return
+	}
+	if !force {
+		for _, m := range s.members {
+			if m.adding {
+				return
+			}
+		}
+	}
+	s.repop = false
+	for _, ch := range h.tracker.CallsOn(s.key) {
 		h.notify(ch)
 	}
 }
 
 func (h *hub) queueAdd(s *session, queue string) {
 	m := s.members[queue]
+	m.adding = true
 	action := ami.NewAction("QueueAdd",
 		"Queue", queue,
 		"Interface", s.iface,
@@ -179,14 +232,18 @@ func (h *hub) queueAddDone(p pending, call *ami.Call) {
 		h.confirm(s, p.queue, m) // left over from before a restart of ours
 	default:
 		h.log.Warn("QueueAdd failed", "operator", s.operator, "queue", p.queue, "interface", s.iface, "err", call.Err)
+		m.adding = false
+		h.maybeRepop(s, false)
 	}
 }
 
 func (h *hub) confirm(s *session, queue string, m *membership) {
+	m.adding = false
 	if !m.confirmed {
 		m.confirmed = true
 		s.conn.sendStatus(seatproto.InQueue(queue))
 	}
+	h.maybeRepop(s, false)
 }
 
 // leaveQueues removes the seat's phone from every queue of the session.
@@ -335,22 +392,49 @@ func (h *hub) originateCmd(s *session, cmd seatproto.Command) {
 		"Priority", cmd.Priority,
 		"Async", "true")
 	s.orig = h.send(action, pending{kind: pendOriginate, sess: s})
-	h.originates[s.orig.Action.ActionID()] = &originate{sess: s, deadline: time.Now().Add(originateWait)}
+	h.originates[s.orig.Action.ActionID()] = &originate{
+		sess: s, context: cmd.Context, exten: cmd.Exten,
+		deadline: time.Now().Add(originateWait),
+	}
 }
 
+// originateDone answers the seat's ORIG once Asterisk answered the action.
+// The ORIG stays in flight until its OriginateResponse, which the client
+// may hand over before the reply (they come on different channels): it
+// then waited in o.early, so that the seat sees 100 OK first.
 func (h *hub) originateDone(s *session, call *ami.Call) {
-	if s.orig == call {
-		s.orig = nil
-	}
-	if s.ended {
-		return
-	}
+	id := call.Action.ActionID()
+	o := h.originates[id]
 	if call.Err != nil {
-		delete(h.originates, call.Action.ActionID())
-		s.conn.sendStatus(seatproto.KO(actionMessage(call.Err)))
+		if o != nil {
+			h.originateEnded(id, o)
+		}
+		if !s.ended {
+			s.conn.sendStatus(seatproto.KO(actionMessage(call.Err)))
+		}
 		return
 	}
-	s.conn.sendStatus(seatproto.OK())
+	if !s.ended {
+		s.conn.sendStatus(seatproto.OK())
+	}
+	if o == nil {
+		return
+	}
+	o.accepted = true
+	if o.early != nil {
+		h.originateEnded(id, o)
+		if !s.ended {
+			s.conn.Send(seatproto.AppendEvent(nil, o.early))
+		}
+	}
+}
+
+// originateEnded forgets an ORIG: the seat may send the next one.
+func (h *hub) originateEnded(id string, o *originate) {
+	delete(h.originates, id)
+	if o.sess.orig != nil && o.sess.orig.Action.ActionID() == id {
+		o.sess.orig = nil
+	}
 }
 
 // originateResponse sends the result of an ORIG to the seat that asked.
@@ -360,20 +444,29 @@ func (h *hub) originateResponse(f *ami.Frame) {
 	if o == nil {
 		return
 	}
-	delete(h.originates, id)
-	if o.sess.ended {
-		return
+	// docs/protocol.md: the new channel's uniqueid (none on failure, where
+	// 1.4 says <null> and later versions <unknown>), the seat's interface,
+	// the ORIG's context and exten; the other call elements are empty.
+	uid := f.Get("Uniqueid")
+	if !ami.EqualFold(f.Get("Response"), "Success") || strings.HasPrefix(uid, "<") {
+		uid = ""
 	}
 	ev := &seatproto.Event{
 		ID: seatproto.EventOriginateResponse,
 		Call: seatproto.Call{
-			UniqueID: f.Get("Uniqueid"), Channel: f.Get("Channel"),
-			Context: f.Get("Context"), Exten: f.Get("Exten"),
-			CallerIDNum: f.Get("CallerIDNum"), CallerIDName: f.Get("CallerIDName"),
+			UniqueID: uid, Channel: o.sess.iface,
+			Context: o.context, Exten: o.exten,
 		},
 		Originate: &seatproto.Originate{Response: f.Get("Response"), Reason: f.Get("Reason")},
 	}
-	o.sess.conn.Send(seatproto.AppendEvent(nil, ev))
+	if !o.accepted {
+		o.early = ev
+		return
+	}
+	h.originateEnded(id, o)
+	if !o.sess.ended {
+		o.sess.conn.Send(seatproto.AppendEvent(nil, ev))
+	}
 }
 
 func containsFold(s, sub string) bool {

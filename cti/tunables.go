@@ -23,10 +23,17 @@ var (
 	// pauseConfirmTimeout is how long a PAUSE waits for the PBX to confirm
 	// every queue before the seat is told it failed.
 	pauseConfirmTimeout = 5 * time.Second
+	// repopWait bounds how long the re-pop of a seat's live calls waits
+	// for the PBX to confirm the seat's queue memberships.
+	repopWait = 2 * time.Second
 	// shutdownTimeout bounds the wait for QueueRemove answers at shutdown.
 	shutdownTimeout = 3 * time.Second
 	// originateWait is how long an ORIG waits for its OriginateResponse.
 	originateWait = 2 * time.Minute
+	// seatActionBurst and seatActionEvery rate-limit the PAUSE and ORIG of
+	// one seat: that many at once, then one per interval.
+	seatActionBurst = 5
+	seatActionEvery = time.Second
 	// tick is the hub's timer resolution for deadlines.
 	tick = 250 * time.Millisecond
 

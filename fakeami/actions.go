@@ -54,6 +54,12 @@ func (p *PBX) doAction(s Sink, a *ami.Frame) {
 		p.actionStatus(s, a)
 	case "originate":
 		p.actionOriginate(s, a)
+	case "blindtransfer":
+		if !modern {
+			p.unknownAction(s, a)
+			return
+		}
+		p.actionBlindTransfer(s, a)
 	case "getvar":
 		p.actionGetvar(s, a)
 	case "setvar":

@@ -19,6 +19,9 @@ type bridge struct {
 	// afterEnd is called once the bridge is empty with the channel that was
 	// left behind (its peer hung up), which it must dispose of.
 	afterEnd func(left *channel, peerCause int)
+	// onTransfer is called when a channel of the bridge has transferred the
+	// other away (transfer.go), once the transferer has hung up.
+	onTransfer func()
 }
 
 // newBridgeID returns a bridge unique id shaped like Asterisk's UUIDs.

@@ -388,6 +388,7 @@ func (qc *queueCaller) legAnswered(l *leg) {
 		}
 		return cause
 	}
+	b.onTransfer = func() { qc.complete("transfer") }
 	b.afterEnd = func(left *channel, _ int) {
 		if left == c {
 			// Queue() without option c: the caller is hung up too.

@@ -15,8 +15,10 @@ import (
 func TestLibraryParses(t *testing.T) {
 	names := Names()
 	require.Equal(t, []string{
-		"busy", "demo", "nonqueue_answered", "nonqueue_caller_hangup", "nonqueue_noanswer",
-		"queue_answered", "queue_ringnoanswer_then_answer", "traffic", "userevent_vars",
+		"blind_transfer", "busy", "call_waiting", "demo", "hangup_race",
+		"nonqueue_answered", "nonqueue_caller_hangup", "nonqueue_noanswer", "originate",
+		"pause_during_call", "queue_abandoned", "queue_answered", "queue_pause_waiting",
+		"queue_ringnoanswer_then_answer", "traffic", "userevent_vars", "vars_set_twice",
 	}, names)
 	scs, err := Library()
 	require.NoError(t, err)
@@ -143,6 +145,9 @@ func TestTracedCalls(t *testing.T) {
 		{"queue_ringnoanswer_then_answer", []string{"Demo 5 <500> 102@from-trunk"}},
 		{"busy", []string{"Demo 11 <1100> 104@from-trunk", "Demo 12 <1200> 102@from-trunk"}},
 		{"userevent_vars", []string{"Demo 7 <700> 105@from-trunk"}},
+		{"blind_transfer", []string{"Demo 9 <900> 102@from-trunk"}},
+		{"call_waiting", []string{"Call A <1301> 102@from-trunk", "Call B <1302> 102@from-trunk", "Call C <1303> 110@from-trunk"}},
+		{"queue_abandoned", []string{"Demo 6 <600> 102@from-trunk"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

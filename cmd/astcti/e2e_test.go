@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,10 +29,15 @@ var e2eCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string
 	"waitready": cmdWaitReady,
 	"seat":      cmdSeat,
 	"send":      cmdSend,
+	"sendraw":   cmdSendRaw,
 	"expect":    cmdExpect,
 	"nothing":   cmdNothing,
 	"amiaction": cmdAMIAction,
+	"amiorder":  cmdAMIOrder,
 	"pbx":       cmdPBX,
+	"execcode":  cmdExecCode,
+	"freeaddr":  cmdFreeAddr,
+	"waitfile":  cmdWaitFile,
 }
 
 // waitFor is how long a polling check waits.
@@ -126,47 +132,93 @@ func cmdPBX(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdAMIAction waits until the fake PBX has received an action with the
-// given name and fields: amiaction NAME [KEY=VALUE...]. With !, it checks
-// that no such action has come (now).
+// given name and fields: amiaction [-count N] NAME [KEY=VALUE...]. With
+// -count, it waits for exactly N such actions (more fail at once). With !,
+// it checks that no such action has come (now).
 func cmdAMIAction(ts *testscript.TestScript, neg bool, args []string) {
 	p := state(ts).pbx
-	if p == nil || len(args) == 0 {
-		ts.Fatalf("usage: amiaction NAME [KEY=VALUE...] (after fakeami)")
+	want, exact := 1, false
+	if len(args) >= 2 && args[0] == "-count" {
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 || neg {
+			ts.Fatalf("amiaction: -count wants a number >= 1, and no !")
+		}
+		want, exact, args = n, true, args[2:]
 	}
-	match := func() bool {
+	if p == nil || len(args) == 0 {
+		ts.Fatalf("usage: amiaction [-count N] NAME [KEY=VALUE...] (after fakeami)")
+	}
+	count := func() int {
+		n := 0
 		for _, rec := range p.server.Actions() {
-			if !ami.EqualFold(rec.Action, args[0]) {
-				continue
-			}
-			f := &ami.Frame{}
-			for _, kv := range rec.Fields {
-				f.Add(kv[0], kv[1])
-			}
-			ok := true
-			for _, kv := range args[1:] {
-				k, v, _ := strings.Cut(kv, "=")
-				if f.Get(k) != v {
-					ok = false
-				}
-			}
-			if ok {
-				return true
+			if actionMatches(rec, args[0], args[1:]) {
+				n++
 			}
 		}
-		return false
+		return n
 	}
 	if neg {
-		if match() {
+		if count() > 0 {
 			ts.Fatalf("the PBX received %v", args)
 		}
 		return
 	}
 	deadline := time.Now().Add(waitFor)
-	for !match() {
+	for {
+		n := count()
+		if exact && n > want {
+			ts.Fatalf("the PBX received %v %d times, want %d", args, n, want)
+		}
+		if n >= want {
+			return
+		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("the PBX never received %v", args)
+			ts.Fatalf("the PBX received %v %d times, want %d", args, n, want)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// actionMatches reports whether rec is the action name with every field
+// of kvs (KEY=VALUE).
+func actionMatches(rec fakeami.ActionRecord, name string, kvs []string) bool {
+	if !ami.EqualFold(rec.Action, name) {
+		return false
+	}
+	f := &ami.Frame{}
+	for _, kv := range rec.Fields {
+		f.Add(kv[0], kv[1])
+	}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		if f.Get(k) != v {
+			return false
+		}
+	}
+	return true
+}
+
+// cmdAMIOrder checks that the fake PBX received actions in an order: amiorder
+// ACTION... where each ACTION is NAME[,KEY=VALUE...] (quote it if a value
+// has spaces). The actions received must hold them in that order, with
+// any others between. It does not wait: use amiaction first.
+func cmdAMIOrder(ts *testscript.TestScript, neg bool, args []string) {
+	p := state(ts).pbx
+	if p == nil || neg || len(args) < 2 {
+		ts.Fatalf("usage: amiorder NAME[,KEY=VALUE...] NAME[,KEY=VALUE...]... (after fakeami)")
+	}
+	i := 0
+	for _, rec := range p.server.Actions() {
+		if i == len(args) {
+			break
+		}
+		spec := strings.Split(args[i], ",")
+		if actionMatches(rec, spec[0], spec[1:]) {
+			i++
+		}
+	}
+	if i < len(args) {
+		ts.Fatalf("the PBX did not receive %s after %v", args[i], args[:i])
 	}
 }
 
@@ -178,15 +230,16 @@ func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	deadline := time.Now().Add(waitFor)
 	for {
+		// The server may be in the middle of writing the file: an empty or
+		// partial file is read again.
 		b, err := os.ReadFile(ts.MkAbs(args[0]))
-		if err == nil {
-			var ready struct{ Seats string }
-			ts.Check(json.Unmarshal(b, &ready))
+		var ready struct{ Seats string }
+		if err == nil && json.Unmarshal(b, &ready) == nil && ready.Seats != "" {
 			ts.Setenv(args[1], ready.Seats)
 			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("no ready file %s: the server did not start", args[0])
+			ts.Fatalf("no valid ready file %s (%q): the server did not start", args[0], b)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -265,6 +318,7 @@ func (s *scriptSeat) send(ts *testscript.TestScript, line string) {
 func (s *scriptSeat) expect(ts *testscript.TestScript, re *regexp.Regexp) string {
 	deadline := time.Now().Add(waitFor)
 	for {
+		closed := s.closed() // before looking at the lines: the last ones come before done
 		s.mu.Lock()
 		for s.next < len(s.lines) {
 			line := s.lines[s.next]
@@ -276,15 +330,49 @@ func (s *scriptSeat) expect(ts *testscript.TestScript, re *regexp.Regexp) string
 			}
 		}
 		s.mu.Unlock()
-		select {
-		case <-s.done:
+		if closed {
 			ts.Fatalf("the connection closed before a line matching %q; last lines:\n%s", re, s.tail())
-		default:
 		}
 		if time.Now().After(deadline) {
 			ts.Fatalf("no line matching %q; last lines:\n%s", re, s.tail())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// expectNext waits for the seat's next line and checks that it matches re.
+func (s *scriptSeat) expectNext(ts *testscript.TestScript, re *regexp.Regexp) string {
+	deadline := time.Now().Add(waitFor)
+	for {
+		closed := s.closed()
+		s.mu.Lock()
+		if s.next < len(s.lines) {
+			line := s.lines[s.next]
+			s.next++
+			s.mu.Unlock()
+			fmt.Fprintln(ts.Stdout(), line)
+			if !re.MatchString(line) {
+				ts.Fatalf("the next line does not match %q", re)
+			}
+			return line
+		}
+		s.mu.Unlock()
+		if closed {
+			ts.Fatalf("the connection closed before a line matching %q; last lines:\n%s", re, s.tail())
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("no line matching %q; last lines:\n%s", re, s.tail())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (s *scriptSeat) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -329,11 +417,44 @@ func cmdSend(ts *testscript.TestScript, neg bool, args []string) {
 	lookupSeat(ts, args[0]).send(ts, strings.Join(args[1:], " "))
 }
 
-// cmdExpect waits for the seat's next line that matches: expect NAME REGEX.
-// With `closed` as REGEX it waits for the server to close the connection.
+// cmdSendRaw sends bytes from a seat as they are, with no "\n" added:
+// sendraw NAME TEXT [xN]. TEXT takes Go's escapes (\n, \x00, \xff), and
+// xN repeats it N times: `sendraw s A x5000` then `sendraw s '\n'` sends
+// a line of 5000 bytes.
+func cmdSendRaw(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: sendraw NAME TEXT [xN]")
+	}
+	text, err := strconv.Unquote(`"` + strings.ReplaceAll(args[1], `"`, `\"`) + `"`)
+	if err != nil {
+		ts.Fatalf("sendraw: bad escapes in %q: %v", args[1], err)
+	}
+	n := 1
+	if len(args) == 3 {
+		if n, err = strconv.Atoi(strings.TrimPrefix(args[2], "x")); err != nil || n < 1 || !strings.HasPrefix(args[2], "x") {
+			ts.Fatalf("sendraw: want xN (a count >= 1), not %q", args[2])
+		}
+	}
+	s := lookupSeat(ts, args[0])
+	s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err = s.conn.Write([]byte(strings.Repeat(text, n)))
+	ts.Check(err)
+}
+
+// cmdExpect waits for the seat's next line that matches: expect [-next]
+// NAME REGEX. With -next the line must be the very next one the seat got
+// (nothing passed over), so a run of -next checks the exact sequence of
+// lines. Each named group of REGEX sets the variable of its name to what it
+// matched, so that later lines can be checked against it: `(?P<UID>[0-9.]+)`
+// then `\Q$UID\E`. With `closed` as REGEX it waits for the server to close
+// the connection.
 func cmdExpect(ts *testscript.TestScript, neg bool, args []string) {
+	next := len(args) == 3 && args[0] == "-next"
+	if next {
+		args = args[1:]
+	}
 	if len(args) != 2 {
-		ts.Fatalf("usage: expect NAME REGEX")
+		ts.Fatalf("usage: expect [-next] NAME REGEX")
 	}
 	s := lookupSeat(ts, args[0])
 	if args[1] == "closed" {
@@ -344,7 +465,20 @@ func cmdExpect(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return
 	}
-	s.expect(ts, regexp.MustCompile(args[1]))
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	var line string
+	if next {
+		line = s.expectNext(ts, re)
+	} else {
+		line = s.expect(ts, re)
+	}
+	m := re.FindStringSubmatch(line)
+	for i, name := range re.SubexpNames() {
+		if name != "" {
+			ts.Setenv(name, m[i])
+		}
+	}
 }
 
 // cmdNothing checks that no line matching REGEX comes within DURATION, and

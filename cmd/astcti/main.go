@@ -27,6 +27,7 @@ and originates their calls. Run "astcti COMMAND --help" for each command.`,
 		Commands: []*cli.Command{
 			serverCommand(),
 			configCommand(),
+			clientCommand(),
 		},
 	}
 }

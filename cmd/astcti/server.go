@@ -93,8 +93,15 @@ func readyFile(path string, log *slog.Logger) func(net.Addr) {
 		return nil
 	}
 	return func(addr net.Addr) {
+		// Written to a temporary name and renamed, so that a script polling
+		// for the file never reads half of it.
 		b, _ := json.Marshal(map[string]string{"seats": addr.String()})
-		if err := os.WriteFile(path, b, 0o644); err != nil {
+		tmp := path + ".tmp"
+		err := os.WriteFile(tmp, b, 0o644)
+		if err == nil {
+			err = os.Rename(tmp, path)
+		}
+		if err != nil {
 			log.Error("cannot write the ready file", "file", path, "err", err)
 		}
 	}

@@ -458,7 +458,7 @@ func TestReconnect(t *testing.T) {
 		{"same pbx", false, "2026-11-25 21:39:35", false, RestartNo},
 		{"1.4 without shutdown", true, "", false, RestartUnknown},
 		{"1.4 after shutdown event", true, "", true, RestartYes},
-		{"shutdown but same start", false, "2026-11-25 21:39:35", true, RestartNo},
+		{"shutdown within the same second", false, "2026-11-25 21:39:35", true, RestartYes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -134,8 +134,11 @@ func (c *Client) runConn(ctx context.Context, attempt int) (up bool, err error) 
 	return true, cn.err
 }
 
-// restarted compares the PBX start time with the last link's, or falls back
-// on a Shutdown event seen since then.
+// restarted tells whether the PBX restarted since the last link: a
+// Shutdown event seen before the drop says so for certain (every channel
+// and dynamic member is gone, even if the restart took less than the one
+// second that CoreStatus start times resolve); otherwise the start times
+// are compared.
 func (c *Client) restarted(start time.Time) Restart {
 	key := ""
 	if !start.IsZero() {
@@ -146,13 +149,13 @@ func (c *Client) restarted(start time.Time) Restart {
 	switch {
 	case first:
 		return RestartUnknown
+	case shutdown:
+		return RestartYes
 	case key != "" && prev != "":
 		if key != prev {
 			return RestartYes
 		}
 		return RestartNo
-	case shutdown:
-		return RestartYes
 	}
 	return RestartUnknown
 }

@@ -1,0 +1,123 @@
+// Command astcti-sim is the demo with no PBX: in one process, the fake PBX
+// with the demo dialplan, the CTI server with the demo configuration,
+// simulated seats that answer calls, and steady random traffic. A user's
+// own seat client connects as carol and gets calls too.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/astcti/astcti/cmd/astcti-sim/sim"
+	"github.com/astcti/astcti/fakeami"
+)
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "astcti-sim:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:            "astcti-sim",
+		Usage:           "the astcti demo with no PBX: fake PBX, CTI server, simulated seats and traffic in one process",
+		UsageText:       "astcti-sim [options]",
+		HideHelpCommand: true,
+		Description: `astcti-sim starts, in one process, the fake PBX (fakeami) with the demo
+dialplan, the CTI server with the demo configuration, and simulated seats
+(alice and bob, then more with --seats) whose phones answer after 1-3 s and
+talk a few seconds. Calls arrive at once, then at --rate into sales (101, no
+queue) and support (102, queue astcti-queue); callers hang up after 10-60 s,
+and the simulated operators pause now and then.
+
+The operator carol (password carol, seat 00:11:22:33:44:03, phone SIP/203)
+is kept for you: connect your own seat client and it gets calls like any
+other seat. The command to run is printed at the start.
+
+On a terminal a live view shows the seats, the queue and the calls in
+progress, redrawn in place; --plain (the default when the output is not a
+terminal) prints a line per event instead. Ctrl-C stops everything.
+
+Examples:
+  astcti-sim
+  astcti-sim --seats 5 --rate 30/min --seed 7
+  astcti-sim --plain --duration 1m --dialect 1.4`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dialect", Value: "modern", Usage: "manager dialect of the fake PBX: 1.4 or modern"},
+			&cli.StringFlag{Name: "rate", Value: "12/min", Usage: "random calls per time (12/min, 0.5/s, 300/h; 0 for none after the first calls)"},
+			&cli.IntFlag{Name: "seats", Value: 2, Usage: fmt.Sprintf("simulated seats: alice and bob, then more (0-%d)", sim.MaxSeats)},
+			&cli.Int64Flag{Name: "seed", Usage: "random seed for the traffic, the phones and the pauses (0: pick one and print it)"},
+			&cli.StringFlag{Name: "ami-listen", Value: "127.0.0.1:5038", Usage: "`ADDR`ess of the fake PBX's manager interface"},
+			&cli.StringFlag{Name: "seat-listen", Value: "127.0.0.1:5039", Usage: "`ADDR`ess of the CTI server's seat listener"},
+			&cli.StringFlag{Name: "control-listen", Value: "127.0.0.1:5080", Usage: "`ADDR`ess of the fake PBX's HTTP control API (empty: none)"},
+			&cli.StringFlag{Name: "data", Usage: "`DIR`ectory for the configuration and the log (default: a temporary directory, removed at the end)"},
+			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: at Ctrl-C)"},
+			&cli.BoolFlag{Name: "plain", Usage: "print a line per event instead of the live view (the default when the output is not a terminal)"},
+			&cli.StringFlag{Name: "ready-file", Usage: "write the addresses as JSON to `FILE` once every part listens (for scripts)"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+		},
+		Action: run,
+	}
+}
+
+func run(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(c.String("log-level")))); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	dialect, err := fakeami.ParseDialect(c.String("dialect"))
+	if err != nil {
+		return fmt.Errorf("--dialect: %w", err)
+	}
+	if c.Duration("duration") < 0 {
+		return fmt.Errorf("--duration cannot be negative")
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return sim.Run(ctx, sim.Config{
+		Dialect:       dialect,
+		Rate:          c.String("rate"),
+		Seats:         c.Int("seats"),
+		Seed:          c.Int64("seed"),
+		AMIListen:     c.String("ami-listen"),
+		SeatListen:    c.String("seat-listen"),
+		ControlListen: c.String("control-listen"),
+		DataDir:       c.String("data"),
+		Duration:      c.Duration("duration"),
+		Out:           c.App.Writer,
+		Live:          !c.Bool("plain") && c.App.Writer == os.Stdout && sim.IsTerminal(os.Stdout),
+		Log:           c.App.ErrWriter,
+		LogLevel:      level,
+		Ready:         readyFile(c.String("ready-file")),
+	})
+}
+
+// readyFile returns a Ready hook that writes the simulation's addresses
+// to path as JSON, whole or not at all (a script polls for it).
+func readyFile(path string) func(sim.Info) {
+	if path == "" {
+		return nil
+	}
+	return func(in sim.Info) {
+		b, _ := json.MarshalIndent(in, "", "  ")
+		err := os.WriteFile(path+".tmp", append(b, '\n'), 0o644)
+		if err == nil {
+			err = os.Rename(path+".tmp", path)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "astcti-sim: cannot write the ready file:", err)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+// Package sim is the demo with no PBX, the composition behind
+// cmd/astcti-sim: in one process, the fake PBX (fakeami) with the demo
+// dialplan, the CTI server (cti) with the demo configuration, simulated
+// seats that answer calls, steady random traffic, and a view of it all.
+//
+// Run starts the parts in order and stops them in the reverse order:
+//
+//   - the configuration: config.Demo with every operator a member of every
+//     service at penalty 1, more operators for Config.Seats, and the free
+//     operator carol (seat 00:11:22:33:44:03, phone SIP/203) kept for the
+//     user's own seat client; written as a snapshot into the data
+//     directory;
+//   - the fake PBX: the demo dialplan with the queue astcti-queue set to
+//     leastrecent (every seat gets its share, the user's too) and the
+//     seats' phones answering after 1–3 s and talking a few seconds, busy
+//     while they have a call (phones); its manager interface and HTTP
+//     control API;
+//   - the CTI server, connected to the fake PBX;
+//   - the view (view.go, live.go), then one simulated seat per operator
+//     (seat.go), which speak the seat protocol with seatproto: USER, PASS,
+//     MAC, NOOP, PAUSE IN/OUT now and then, QUIT at the end; they connect
+//     again when the server restarts;
+//   - once the seats have logged in, two queue calls at once, then the
+//     random traffic into sales (101) and support (102).
+//
+// Goroutines: Run's own (the loop: start of the traffic, the phones'
+// behaviour, the end), the PBX's clock, the manager and control servers,
+// the CTI server's Run, the view's run, and per simulated seat its run and
+// the reader of its connection. Run waits for every one of them. The view
+// owns everything it shows; the seats hand it reports through a channel,
+// and it reads the PBX's state itself (fakeami.PBX.State).
+//
+// Stop: the seats send QUIT, the server ends (removing what is left of the
+// queue memberships and telling the other seats, such as the user's), the
+// view shows the end, and the fake PBX stops last.
+package sim

@@ -1,0 +1,328 @@
+package ctitest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/seatproto"
+)
+
+// Seat is a seat client on a real socket. A reader goroutine keeps every
+// line the server sends (Lines, Events); Expect waits for lines from a
+// cursor. Its methods fail the test they were made for; call them from
+// the test's goroutine.
+type Seat struct {
+	t    testing.TB
+	conn net.Conn
+
+	mu      sync.Mutex
+	lines   []string
+	err     error         // why reading ended, once it has
+	changed chan struct{} // closed and replaced when lines or err change
+	paused  bool
+	resume  chan struct{} // closed to let a paused reader go on
+	cursor  int           // test goroutine only
+
+	readerDone chan struct{}
+	closeOnce  sync.Once
+}
+
+// DialSeat connects a seat to the server at addr. The connection is closed
+// when the test ends.
+func DialSeat(t testing.TB, addr string) *Seat {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, Wait)
+	if err != nil {
+		t.Fatalf("ctitest: dial %s: %v", addr, err)
+	}
+	st := &Seat{
+		t: t, conn: conn,
+		changed:    make(chan struct{}),
+		resume:     make(chan struct{}),
+		readerDone: make(chan struct{}),
+	}
+	go st.read()
+	t.Cleanup(st.Close)
+	return st
+}
+
+func (st *Seat) read() {
+	defer close(st.readerDone)
+	br := bufio.NewReaderSize(st.conn, 4096)
+	for {
+		st.mu.Lock()
+		for st.paused {
+			resume := st.resume
+			st.mu.Unlock()
+			<-resume
+			st.mu.Lock()
+		}
+		st.mu.Unlock()
+		line, err := seatproto.ReadLine(br, seatproto.MaxServerLineLen)
+		st.mu.Lock()
+		if err != nil {
+			st.err = err
+		} else {
+			st.lines = append(st.lines, string(line))
+		}
+		close(st.changed)
+		st.changed = make(chan struct{})
+		st.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// StopReading makes the seat stop reading from its socket after the line
+// it is reading, as a client that hangs does: the server's writes pile up
+// in the socket buffers, then in the server's queue for the seat.
+func (st *Seat) StopReading() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.paused = true
+}
+
+// ResumeReading undoes StopReading.
+func (st *Seat) ResumeReading() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.paused {
+		st.paused = false
+		close(st.resume)
+		st.resume = make(chan struct{})
+	}
+}
+
+// SetReadBuffer sets the size of the socket's receive buffer, so that a
+// seat that stops reading fills it sooner.
+func (st *Seat) SetReadBuffer(bytes int) {
+	st.t.Helper()
+	if err := st.conn.(*net.TCPConn).SetReadBuffer(bytes); err != nil {
+		st.t.Fatalf("ctitest: SetReadBuffer: %v", err)
+	}
+}
+
+// Send writes one line (a "\n" is added).
+func (st *Seat) Send(line string) {
+	st.t.Helper()
+	st.conn.SetWriteDeadline(time.Now().Add(Wait))
+	if _, err := io.WriteString(st.conn, line+"\n"); err != nil {
+		st.t.Fatalf("ctitest: seat send %q: %v", line, err)
+	}
+}
+
+// wait waits until the seat has more than n lines or reading ended, and
+// returns the lines, whether that happened before deadline, and the read
+// error.
+func (st *Seat) wait(n int, deadline <-chan time.Time) (lines []string, ok bool, err error) {
+	for {
+		st.mu.Lock()
+		var ch chan struct{}
+		lines, err, ch = st.lines, st.err, st.changed
+		st.mu.Unlock()
+		if len(lines) > n || err != nil {
+			return lines, true, err
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			return lines, false, err
+		}
+	}
+}
+
+// Expect waits for the next line, from the cursor on, that matches the
+// regular expression re, moves the cursor past it and returns its
+// submatches. Lines before it are skipped (they stay in Lines and Events).
+// It fails the test, with what the seat received, if no such line comes
+// within Wait or the connection ends first.
+func (st *Seat) Expect(re string) []string {
+	st.t.Helper()
+	m, err := st.expect(regexp.MustCompile(re), Wait)
+	if err != nil {
+		st.t.Fatalf("ctitest: %v", err)
+	}
+	return m
+}
+
+// ExpectWithin is Expect with a deadline of d, returning an error instead
+// of failing the test.
+func (st *Seat) ExpectWithin(d time.Duration, re string) ([]string, error) {
+	return st.expect(regexp.MustCompile(re), d)
+}
+
+func (st *Seat) expect(re *regexp.Regexp, d time.Duration) ([]string, error) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		lines, ok, err := st.wait(st.cursor, timer.C)
+		for st.cursor < len(lines) {
+			line := lines[st.cursor]
+			st.cursor++
+			if m := re.FindStringSubmatch(line); m != nil {
+				return m, nil
+			}
+		}
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("seat: no line matching %q before the connection ended (%v); received:\n%s", re, err, transcript(lines))
+		case !ok:
+			return nil, fmt.Errorf("seat: no line matching %q within %v; received:\n%s", re, d, transcript(lines))
+		}
+	}
+}
+
+// Next returns the next line from the cursor, waiting up to Wait.
+func (st *Seat) Next() string {
+	st.t.Helper()
+	return st.Expect(`^.*$`)[0]
+}
+
+// ExpectClosed waits until the server has closed the connection, and
+// returns the lines after the cursor. A connection cut in the middle of a
+// line (a seat dropped as a slow consumer, say) counts as closed; the cut
+// line is not in Lines.
+func (st *Seat) ExpectClosed() []string {
+	st.t.Helper()
+	timer := time.NewTimer(Wait)
+	defer timer.Stop()
+	for {
+		lines, ok, err := st.wait(len(st.Lines()), timer.C)
+		if err != nil {
+			rest := lines[st.cursor:]
+			st.cursor = len(lines)
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) && !isReset(err) {
+				st.t.Fatalf("ctitest: seat read error: %v", err)
+			}
+			return rest
+		}
+		if !ok {
+			st.t.Fatalf("ctitest: the server did not close the seat within %v; received:\n%s", Wait, transcript(lines))
+		}
+	}
+}
+
+func isReset(err error) bool {
+	return strings.Contains(err.Error(), "connection reset")
+}
+
+// Sync is a barrier: it sends NOOP, waits for its "100 OK" and returns the
+// lines that came from the cursor on before it. Every line the server
+// queued for the seat before it handled the NOOP is then in Lines. Do not
+// use it with an ORIG or a MAC waiting for its own "100 OK".
+func (st *Seat) Sync() []string {
+	st.t.Helper()
+	from := st.cursor
+	st.Send("NOOP")
+	st.Expect(`^100 OK$`)
+	lines := st.Lines()
+	return lines[from : st.cursor-1]
+}
+
+// Login reads the welcome and logs in: USER, PASS (the MD5 of password),
+// and MAC when mac is not empty. It fails the test at the first answer
+// that is not OK. Lines that come between PASS's answer and MAC's (the
+// "200 queue" lines of an operator with a fixed seat) are skipped: log
+// such an operator in without MAC.
+func (st *Seat) Login(user, password, mac string) {
+	st.t.Helper()
+	st.expectNext(`^100 WELCOME$`)
+	st.Send("USER " + user)
+	st.expectNext(`^100 OK$`)
+	st.Send("PASS " + config.MD5Hex(password))
+	st.expectNext(`^102 OK$`)
+	if mac != "" {
+		st.Send("MAC " + mac)
+		st.Expect(`^(100 OK|101 .*)$`)
+		if last := st.Lines()[st.cursor-1]; last != "100 OK" {
+			st.t.Fatalf("ctitest: MAC %s: %s", mac, last)
+		}
+	}
+}
+
+// expectNext checks that the very next line matches re.
+func (st *Seat) expectNext(re string) {
+	st.t.Helper()
+	line := st.Next()
+	if !regexp.MustCompile(re).MatchString(line) {
+		st.t.Fatalf("ctitest: got %q, want a line matching %q", line, re)
+	}
+}
+
+// Quit sends QUIT and waits for "900 OK" and the end of the connection.
+func (st *Seat) Quit() {
+	st.t.Helper()
+	st.Send("QUIT")
+	st.Expect(`^900 OK$`)
+	st.ExpectClosed()
+}
+
+// Lines returns every line received so far.
+func (st *Seat) Lines() []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return append([]string(nil), st.lines...)
+}
+
+// Events returns every event received so far, parsed, in order. It fails
+// the test on a line that starts like an event and does not parse.
+func (st *Seat) Events() []*seatproto.Event {
+	st.t.Helper()
+	return ParseEvents(st.t, st.Lines())
+}
+
+// ParseEvents returns the events among lines, parsed.
+func ParseEvents(t testing.TB, lines []string) []*seatproto.Event {
+	t.Helper()
+	var out []*seatproto.Event
+	for _, l := range lines {
+		if !seatproto.IsEvent([]byte(l)) {
+			continue
+		}
+		ev, err := seatproto.ParseEvent([]byte(l))
+		if err != nil {
+			t.Fatalf("ctitest: bad event line %q: %v", l, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// Close closes the connection at once (an abrupt close, no QUIT) and waits
+// for the reader. It is idempotent.
+func (st *Seat) Close() {
+	st.closeOnce.Do(func() {
+		st.conn.Close()
+		st.ResumeReading()
+		<-st.readerDone
+	})
+}
+
+func transcript(lines []string) string {
+	const max = 40
+	var b strings.Builder
+	if len(lines) > max {
+		fmt.Fprintf(&b, "\t… %d lines …\n", len(lines)-max)
+		lines = lines[len(lines)-max:]
+	}
+	for _, l := range lines {
+		if len(l) > 300 {
+			l = l[:300] + "…"
+		}
+		b.WriteString("\t" + l + "\n")
+	}
+	if b.Len() == 0 {
+		return "\t(nothing)"
+	}
+	return b.String()
+}
