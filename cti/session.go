@@ -1,6 +1,7 @@
 package cti
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,14 +131,15 @@ func (h *hub) command(conn *seatConn, cmd seatproto.Command) {
 
 // mac pairs the session with the seat of that MAC address.
 func (h *hub) mac(s *session, mac string) {
+	fixed := false
+	if op := h.snap.Operator(s.operator); op != nil && op.Seat != "" {
+		fixed = true // a fixed seat wins over the PC's MAC
+	}
 	switch {
-	case s.iface != "" && s.seatMAC == mac:
+	case s.iface != "" && (s.seatMAC == mac || fixed):
 		s.conn.sendStatus(seatproto.OK())
+		h.announceQueues(s)
 	case s.iface != "":
-		if op := h.snap.Operator(s.operator); op != nil && op.Seat != "" {
-			s.conn.sendStatus(seatproto.OK()) // a fixed seat wins over the PC's MAC
-			return
-		}
 		s.conn.sendStatus(seatproto.KO(seatproto.ReasonSeatSet))
 	default:
 		seat := h.snap.SeatByMAC(mac)
@@ -190,6 +192,24 @@ func (h *hub) maybeRepop(s *session, force bool) {
 	s.repop = false
 	for _, ch := range h.tracker.CallsOn(s.key) {
 		h.notify(ch)
+	}
+}
+
+// announceQueues tells the seat again of every queue it is confirmed in.
+// The seat of an operator with a fixed seat is known at PASS, so its 200
+// lines may come before the answer to MAC; a client that waits for them
+// after MAC gets them again (a 200 line is a state, not a step: repeating
+// it is harmless). Queues still being added are told when confirmed.
+func (h *hub) announceQueues(s *session) {
+	queues := make([]string, 0, len(s.members))
+	for q, m := range s.members {
+		if m.confirmed {
+			queues = append(queues, q)
+		}
+	}
+	slices.Sort(queues)
+	for _, q := range queues {
+		s.conn.sendStatus(seatproto.InQueue(q))
 	}
 }
 

@@ -290,7 +290,32 @@ func cmdSeat(ts *testscript.TestScript, neg bool, args []string) {
 		s.send(ts, "MAC "+args[4])
 		s.expect(ts, regexp.MustCompile(`^100 OK`))
 		s.drop(mark)
+		// A seat known before MAC (a fixed seat) is told its queues again
+		// after the MAC's answer (docs/protocol.md): a NOOP round trip
+		// lets those repeats arrive, and they are dropped too, so that a
+		// script sees each 200 line once.
+		s.send(ts, "NOOP")
+		s.expect(ts, regexp.MustCompile(`^100 OK`))
+		s.drop(mark)
+		s.dropRepeats(mark)
 	}
+}
+
+// dropRepeats removes, from the lines after mark, every 200 line that
+// repeats an earlier line.
+func (s *scriptSeat) dropRepeats(mark int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	kept := s.lines[:0]
+	for i, line := range s.lines {
+		if i >= mark && strings.HasPrefix(line, "200 ") && seen[line] {
+			continue
+		}
+		seen[line] = true
+		kept = append(kept, line)
+	}
+	s.lines = kept
 }
 
 func (s *scriptSeat) read() {
