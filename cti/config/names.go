@@ -115,27 +115,6 @@ func InterfaceKey(iface string) string {
 	return tech + "/" + res
 }
 
-// InterfaceOfChannel returns the interface a channel name belongs to:
-// SIP/201-0000000a → SIP/201, PJSIP/201-00000001 → PJSIP/201,
-// Local/201@phones-00000001;1 → Local/201@phones. A name with no channel
-// suffix is returned as it is.
-func InterfaceOfChannel(channel string) string {
-	if i := strings.LastIndexByte(channel, ';'); i > 0 && strings.HasPrefix(strings.ToLower(channel), "local/") {
-		channel = channel[:i]
-	}
-	slash := strings.IndexByte(channel, '/')
-	i := strings.LastIndexByte(channel, '-')
-	if i <= slash+1 || i == len(channel)-1 {
-		return channel
-	}
-	for _, c := range channel[i+1:] {
-		if !unicode.IsDigit(c) && !('a' <= c && c <= 'f') && !('A' <= c && c <= 'F') {
-			return channel
-		}
-	}
-	return channel[:i]
-}
-
 // Placeholders returns the names of the ${name} placeholders in s, each
 // once, in order of appearance. A '$' not followed by '{' is literal. An
 // unterminated "${" or an invalid name is an error.

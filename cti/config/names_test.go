@@ -75,24 +75,6 @@ func TestInterfaceKey(t *testing.T) {
 	}
 }
 
-func TestInterfaceOfChannel(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"SIP/201-0000000a", "SIP/201"},
-		{"SIP/201-08961110", "SIP/201"},
-		{"PJSIP/201-00000001", "PJSIP/201"},
-		{"Local/201@phones-00000001;1", "Local/201@phones"},
-		{"Local/201@from-queue-0000001a;2", "Local/201@from-queue"},
-		{"SIP/desk-1-0000000b", "SIP/desk-1"},
-		{"SIP/201", "SIP/201"},
-		{"DAHDI/1-1", "DAHDI/1"},
-	}
-	for _, tc := range tests {
-		if got := InterfaceOfChannel(tc.in); got != tc.want {
-			t.Errorf("InterfaceOfChannel(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestPlaceholders(t *testing.T) {
 	tests := []struct {
 		in    string

