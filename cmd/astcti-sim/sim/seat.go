@@ -73,6 +73,10 @@ type seat struct {
 	send func(report)
 	// ready is called after each successful login.
 	ready func()
+	// joined holds the queues the server said the seat is in, this
+	// session: a repeated 200 line (the server repeats them after MAC for
+	// a fixed seat) is reported once.
+	joined map[string]bool
 }
 
 // run keeps the seat logged in until ctx is done; it then sends QUIT and
@@ -177,6 +181,7 @@ func (s *seat) session(ctx context.Context) (loggedIn bool, err error) {
 		return false, &dialError{err}
 	}
 	c := &conn{nc: nc, lines: make(chan line, 64), quit: make(chan struct{})}
+	s.joined = map[string]bool{}
 	c.wg.Go(c.read)
 	defer c.close()
 	if err := s.login(ctx, c); err != nil {
@@ -281,7 +286,12 @@ func (s *seat) handle(b []byte, p *pauser) (seatproto.Status, bool, error) {
 	case st.Final():
 		return st, true, fmt.Errorf("server: %s", st)
 	case st.Code == seatproto.CodeQueue:
-		s.report(kindQueue, st.Token, nil)
+		if !s.joined[st.Token] {
+			s.joined[st.Token] = true
+			s.report(kindQueue, st.Token, nil)
+		}
+	case st.Code == seatproto.CodeQueueLeft:
+		delete(s.joined, st.Token)
 	case st.Code == seatproto.CodeKO:
 		s.report(kindKO, st.Text, nil)
 	case st.Code == seatproto.CodePauseOK && p != nil && p.pending != 0:
