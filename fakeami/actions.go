@@ -21,58 +21,38 @@ func (p *PBX) doAction(s Sink, a *ami.Frame) {
 	if s == nil {
 		s = discardSink{}
 	}
-	name := a.Action()
-	modern := p.opts.Dialect == DialectModern
-	switch strings.ToLower(name) {
-	case "queueadd":
-		p.actionQueueAdd(s, a)
-	case "queueremove":
-		p.actionQueueRemove(s, a)
-	case "queuepause":
-		p.actionQueuePause(s, a)
-	case "queuestatus":
-		p.actionQueueStatus(s, a)
-	case "queuesummary":
-		if !modern {
-			p.unknownAction(s, a)
-			return
-		}
-		p.actionQueueSummary(s, a)
-	case "coreshowchannels":
-		if !modern {
-			p.unknownAction(s, a)
-			return
-		}
-		p.actionCoreShowChannels(s, a)
-	case "corestatus":
-		if !modern {
-			p.unknownAction(s, a)
-			return
-		}
-		p.actionCoreStatus(s, a)
-	case "status":
-		p.actionStatus(s, a)
-	case "originate":
-		p.actionOriginate(s, a)
-	case "blindtransfer":
-		if !modern {
-			p.unknownAction(s, a)
-			return
-		}
-		p.actionBlindTransfer(s, a)
-	case "getvar":
-		p.actionGetvar(s, a)
-	case "setvar":
-		p.actionSetvar(s, a)
-	case "command":
-		p.actionCommand(s, a)
-	case "hangup":
-		p.actionHangup(s, a)
-	case "ping":
-		p.actionPing(s, a)
-	default:
+	h, ok := actionHandlers[strings.ToLower(a.Action())]
+	if !ok || h.modernOnly && p.opts.Dialect != DialectModern {
 		p.unknownAction(s, a)
+		return
 	}
+	h.do(p, s, a)
+}
+
+// actionHandler performs one manager action. modernOnly marks the actions
+// Asterisk 1.4 does not have: it answers them "Invalid/unknown command".
+type actionHandler struct {
+	do         func(p *PBX, s Sink, a *ami.Frame)
+	modernOnly bool
+}
+
+// actionHandlers maps lower-case action names to their handlers.
+var actionHandlers = map[string]actionHandler{
+	"queueadd":         {do: (*PBX).actionQueueAdd},
+	"queueremove":      {do: (*PBX).actionQueueRemove},
+	"queuepause":       {do: (*PBX).actionQueuePause},
+	"queuestatus":      {do: (*PBX).actionQueueStatus},
+	"queuesummary":     {do: (*PBX).actionQueueSummary, modernOnly: true},
+	"coreshowchannels": {do: (*PBX).actionCoreShowChannels, modernOnly: true},
+	"corestatus":       {do: (*PBX).actionCoreStatus, modernOnly: true},
+	"status":           {do: (*PBX).actionStatus},
+	"originate":        {do: (*PBX).actionOriginate},
+	"blindtransfer":    {do: (*PBX).actionBlindTransfer, modernOnly: true},
+	"getvar":           {do: (*PBX).actionGetvar},
+	"setvar":           {do: (*PBX).actionSetvar},
+	"command":          {do: (*PBX).actionCommand},
+	"hangup":           {do: (*PBX).actionHangup},
+	"ping":             {do: (*PBX).actionPing},
 }
 
 type discardSink struct{}
