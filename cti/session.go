@@ -367,6 +367,9 @@ func (h *hub) pauseDone(s *session, call *ami.Call) {
 	if s.ended || s.pause == nil || call.Err == nil {
 		return
 	}
+	// The PBX refused: the member stays as it was, and so must the state
+	// the next QueueAdd (after a reconnect) starts it in.
+	s.paused = !s.pause.paused
 	s.pause = nil
 	s.conn.sendStatus(seatproto.PauseKO(actionMessage(call.Err)))
 }
