@@ -70,9 +70,10 @@ type hub struct {
 
 // pending is what the hub remembers of an AMI action in flight.
 type pending struct {
-	kind  pendingKind
-	sess  *session // nil when the session does not matter (QueueRemove)
-	queue string
+	kind   pendingKind
+	sess   *session // nil when the session does not matter (QueueRemove)
+	queue  string
+	getvar calls.VarRequest // pendGetvar
 }
 
 type pendingKind int
@@ -83,6 +84,7 @@ const (
 	pendPause
 	pendOriginate
 	pendResync
+	pendGetvar
 )
 
 // originate is an ORIG in flight, from the Originate action until its
@@ -280,6 +282,8 @@ func (h *hub) handleDone(call *ami.Call) {
 		h.originateDone(p.sess, call)
 	case pendResync:
 		h.resyncDone(call)
+	case pendGetvar:
+		h.getvarDone(p.getvar, call)
 	}
 }
 

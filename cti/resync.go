@@ -32,7 +32,9 @@ func (h *hub) resync(restarted bool) {
 	h.send(ami.NewAction("CoreShowChannels"), pending{kind: pendResync})
 }
 
-// resyncDone drops the calls whose channels ended while the link was down.
+// resyncDone drops the calls whose channels ended while the link was down,
+// and rebuilds those that entered a service meanwhile: their data comes
+// with Getvar, and their seats get the Link once it is there.
 func (h *hub) resyncDone(call *ami.Call) {
 	if call.Err != nil {
 		if call.Action.Action() == "CoreShowChannels" && !isDisconnect(call.Err) {
@@ -52,7 +54,28 @@ func (h *hub) resyncDone(call *ami.Call) {
 	for _, ch := range changes {
 		h.notify(ch)
 	}
-	h.log.Info("resync: calls checked against the PBX", "channels", len(alive), "ended meanwhile", len(changes))
+	reqs, rebuilt := h.tracker.Resync(call.Items)
+	for _, ch := range rebuilt {
+		h.notify(ch)
+	}
+	for _, r := range reqs {
+		h.send(ami.NewAction("Getvar", "Channel", r.Channel, "Variable", r.Variable), pending{kind: pendGetvar, getvar: r})
+	}
+	h.log.Info("resync: calls checked against the PBX", "channels", len(alive), "ended meanwhile", len(changes), "variables asked", len(reqs))
+}
+
+// getvarDone gives the tracker the value of a rebuilt call's variable; a
+// failed Getvar counts as no value, so that the call's Links still go out.
+func (h *hub) getvarDone(req calls.VarRequest, call *ami.Call) {
+	value := ""
+	if call.Err == nil && call.Reply != nil {
+		value = call.Reply.Get("Value")
+	} else if !isDisconnect(call.Err) {
+		h.log.Warn("resync: Getvar failed", "channel", req.Channel, "variable", req.Variable, "err", call.Err)
+	}
+	for _, ch := range h.tracker.GotVar(req, value) {
+		h.notify(ch)
+	}
 }
 
 func isDisconnect(err error) bool {

@@ -102,6 +102,12 @@
 // told apart by the caller's Uniqueid (m_two_calls_one_seat). CallsOn gives
 // the state of a seat's calls to a seat that logs in mid-call.
 //
+// A call that entered a service while the AMI link was down is rebuilt by
+// Resync from the PBX's list of live channels (22.10.1 i_resync_midcall):
+// a channel running Queue, or Dial in a non-queue service's context, becomes
+// a service leg, and the channels in its bridge its answered legs. Their
+// seats hear only Link, once the data asked with Getvar came to GotVar.
+//
 // # The event map
 //
 //	meaning            1.4                            1.6–11 (1.8)                        12+ (20, 22)

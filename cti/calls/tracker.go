@@ -84,6 +84,11 @@ type call struct {
 	exten   string
 	vals    []string // parallel to svc.Variables
 	set     []bool
+
+	// Of a call rebuilt by Resync: the Getvar answers it still waits for,
+	// and the answered legs whose Link waits for them.
+	asked int
+	held  []*channel
 }
 
 type bridge struct {
