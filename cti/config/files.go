@@ -198,6 +198,13 @@ func readSQLite(ctx context.Context, path string) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(data) >= 20 {
+			// A copy of a WAL-mode database (a working database read as a
+			// snapshot) says so in its header, bytes 18 and 19; an in-memory
+			// database cannot use WAL and would refuse to open for the
+			// migration. Mark the copy as a rollback-journal database.
+			data[18], data[19] = 1, 1
+		}
 		mdb, mconn, err := openMemory(ctx)
 		if err != nil {
 			return nil, err

@@ -107,6 +107,7 @@ type Service struct {
 	Enabled bool
 	// Variables are the names of the channel variables the dialplan sets
 	// for this service (Set(customer_id=...)); the values come from the PBX.
+	// Their order is the declared one, the order of <appdata> for seats.
 	Variables []string
 	// Members are the operators of the service, by username.
 	Members []Member
@@ -135,9 +136,10 @@ func (m *Model) Clone() *Model {
 }
 
 // Normalize puts m in canonical form: MAC addresses in canonical form where
-// they parse, and seats, operators, services, variables and members sorted by
-// their keys. Two models with the same content are equal (apart from IDs)
-// once normalized. It does not validate.
+// they parse, and seats, operators, services and members sorted by their
+// keys. A service's variables keep the order it declares them in: seats get
+// them in that order, so it is part of the content. Two models with the same
+// content are equal (apart from IDs) once normalized. It does not validate.
 func (m *Model) Normalize() {
 	for i := range m.Seats {
 		if mac, err := NormalizeMAC(m.Seats[i].MAC); err == nil {
@@ -157,7 +159,6 @@ func (m *Model) Normalize() {
 	slices.SortStableFunc(m.Services, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
 	for i := range m.Services {
 		s := &m.Services[i]
-		slices.Sort(s.Variables)
 		slices.SortStableFunc(s.Members, func(a, b Member) int { return strings.Compare(a.Operator, b.Operator) })
 	}
 }

@@ -22,15 +22,21 @@ var (
 
 // The configuration schema. Migration i takes a database from user_version i
 // to i+1; the schema version of a database is its PRAGMA user_version and
-// the current one is len(configMigrations). Adding version 2 is one line:
-// append the embedded config_v2.sql here (and freeze a copy of the full v2
-// schema in testdata/schema). A migration never edits an earlier one.
+// the current one is len(configMigrations). Adding version N+1 is one line:
+// append the embedded config_vN+1.sql here (and freeze a copy of the full
+// schema of that version in testdata/schema). A migration never edits an
+// earlier one.
 var configMigrations = []string{
 	configV1,
+	configV2, // services_variables.position: variables keep their declared order
 }
 
-//go:embed schema/config_v1.sql
-var configV1 string
+var (
+	//go:embed schema/config_v1.sql
+	configV1 string
+	//go:embed schema/config_v2.sql
+	configV2 string
+)
 
 // SchemaVersion returns the configuration schema version this build writes
 // and reads: the number of migrations.
@@ -273,7 +279,7 @@ func readModel(ctx context.Context, q execer) (*Model, error) {
 	if err := closeRows(rows); err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, "SELECT service_id, name FROM services_variables ORDER BY service_id, name")
+	rows, err = q.QueryContext(ctx, "SELECT service_id, name FROM services_variables ORDER BY service_id, position, id")
 	if err != nil {
 		return nil, err
 	}
@@ -381,8 +387,8 @@ func insertService(ctx context.Context, tx execer, s *Service) error {
 }
 
 func insertServiceChildren(ctx context.Context, tx execer, s *Service) error {
-	for _, v := range s.Variables {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO services_variables (service_id, name) VALUES (?, ?)", s.ID, v); err != nil {
+	for i, v := range s.Variables {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO services_variables (service_id, name, position) VALUES (?, ?, ?)", s.ID, v, i); err != nil {
 			return dbError(err)
 		}
 	}

@@ -44,7 +44,8 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path returns the database's file name.
 func (s *Store) Path() string { return s.path }
 
-// Model reads the whole configuration, IDs included, sorted by keys.
+// Model reads the whole configuration, IDs included, sorted by keys (a
+// service's variables in their declared order).
 func (s *Store) Model(ctx context.Context) (*Model, error) {
 	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
 	defer cancel()

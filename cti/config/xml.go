@@ -467,7 +467,8 @@ func firstWord(s string) string {
 	return f[0]
 }
 
-// WriteXML writes m in the XML format, sorted (Model.Normalize), with
+// WriteXML writes m in the XML format, sorted (Model.Normalize; a service's
+// variables stay in their declared order), with
 // password hashes (never passwords) and every attribute explicit except
 // empty optional ones.
 func WriteXML(w io.Writer, m *Model) error {
