@@ -272,6 +272,28 @@ type conn struct {
 	// early holds the lines that came during the login and answer
 	// nothing (200 lines, re-popped events), handled once it succeeds.
 	early [][]byte
+	// queues are the queues the server said the seat is in (200 lines),
+	// this session. The server repeats them after MAC for a fixed seat
+	// (docs/protocol.md); a repeat tells nothing new and is not shown.
+	queues map[string]bool
+}
+
+// repeated reports whether st only repeats a membership the session was
+// told already, and keeps track of 200 and 201 lines.
+func (s *conn) repeated(st seatproto.Status) bool {
+	switch st.Code {
+	case seatproto.CodeQueue:
+		if s.queues[st.Token] {
+			return true
+		}
+		if s.queues == nil {
+			s.queues = map[string]bool{}
+		}
+		s.queues[st.Token] = true
+	case seatproto.CodeQueueLeft:
+		delete(s.queues, st.Token)
+	}
+	return false
 }
 
 // readTimeout is how long a session may stay silent: the server answers
@@ -318,7 +340,9 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 			continue
 		}
 		st, _ := seatproto.ParseStatus(line) // parsed once already
-		c.notify(Note{Kind: NoteStatus, Status: st})
+		if !s.repeated(st) {
+			c.notify(Note{Kind: NoteStatus, Status: st})
+		}
 	}
 	s.early = nil
 	return s, nil
@@ -593,7 +617,9 @@ func (c *Client) serve(ctx context.Context, s *conn) error {
 				}
 				return &ClosedError{Status: st}
 			}
-			c.notify(ans.match(st))
+			if !s.repeated(st) {
+				c.notify(ans.match(st))
+			}
 			if err := release(); err != nil {
 				return err
 			}
