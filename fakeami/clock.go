@@ -35,7 +35,7 @@ type ManualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	seq    uint64
-	timers manualTimers
+	timers timeHeap[*manualTimer]
 }
 
 // NewManualClock returns a ManualClock that reads start.
@@ -55,7 +55,7 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) func() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	t := &manualTimer{at: c.now.Add(d), seq: c.seq, f: f}
+	t := &manualTimer{slot: slot{at: c.now.Add(d), seq: c.seq}, f: f}
 	heap.Push(&c.timers, t)
 	return func() bool {
 		c.mu.Lock()
@@ -98,46 +98,55 @@ func (c *ManualClock) AdvanceTo(t time.Time) {
 }
 
 type manualTimer struct {
+	slot
+	f func()
+}
+
+// slot is where something due at a time sits in a timeHeap: things due at
+// the same instant come out in the order they were put in (seq).
+type slot struct {
 	at  time.Time
 	seq uint64
-	f   func()
-	idx int
+	idx int // index in the heap, -1 once out of it
 }
 
-type manualTimers []*manualTimer
+func (s *slot) heapSlot() *slot { return s }
 
-func (h manualTimers) Len() int { return len(h) }
-func (h manualTimers) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+// timeHeap is a container/heap of things due at a time, earliest first.
+type timeHeap[E interface{ heapSlot() *slot }] []E
+
+func (h timeHeap[E]) Len() int { return len(h) }
+func (h timeHeap[E]) Less(i, j int) bool {
+	a, b := h[i].heapSlot(), h[j].heapSlot()
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
 	}
-	return h[i].seq < h[j].seq
+	return a.seq < b.seq
 }
-func (h manualTimers) Swap(i, j int) {
+func (h timeHeap[E]) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].idx, h[j].idx = i, j
+	h[i].heapSlot().idx, h[j].heapSlot().idx = i, j
 }
-func (h *manualTimers) Push(x any) {
-	t := x.(*manualTimer)
-	t.idx = len(*h)
-	*h = append(*h, t)
+func (h *timeHeap[E]) Push(x any) {
+	e := x.(E)
+	e.heapSlot().idx = len(*h)
+	*h = append(*h, e)
 }
-func (h *manualTimers) Pop() any {
+func (h *timeHeap[E]) Pop() any {
 	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
+	e := old[len(old)-1]
+	var zero E
+	old[len(old)-1] = zero
 	*h = old[:len(old)-1]
-	t.idx = -1
-	return t
+	e.heapSlot().idx = -1
+	return e
 }
 
 // task is one thing the PBX must do at a given time: a ring timer, the end
 // of a Wait(), a queue retry, the arrival of a call.
 type task struct {
-	at   time.Time
-	seq  uint64
+	slot // idx is -1 once fired or cancelled
 	fn   func()
-	idx  int // index in the heap, -1 once fired or cancelled
 	dead bool
 	now  bool // scheduled for "as soon as possible", not for a time
 }
@@ -153,33 +162,6 @@ func (t *task) cancel(p *PBX) {
 	}
 }
 
-type taskHeap []*task
-
-func (h taskHeap) Len() int { return len(h) }
-func (h taskHeap) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-func (h taskHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].idx, h[j].idx = i, j
-}
-func (h *taskHeap) Push(x any) {
-	t := x.(*task)
-	t.idx = len(*h)
-	*h = append(*h, t)
-}
-func (h *taskHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	t.idx = -1
-	return t
-}
-
 // after schedules fn to run d from now. p.mu must be held. Tasks due at the
 // same instant run in the order they were scheduled.
 func (p *PBX) after(d time.Duration, fn func()) *task {
@@ -187,7 +169,7 @@ func (p *PBX) after(d time.Duration, fn func()) *task {
 		d = 0
 	}
 	p.taskSeq++
-	t := &task{at: p.now().Add(d), seq: p.taskSeq, fn: fn, now: d == 0}
+	t := &task{slot: slot{at: p.now().Add(d), seq: p.taskSeq}, fn: fn, now: d == 0}
 	heap.Push(&p.tasks, t)
 	if d > 0 {
 		p.armAlarm()

@@ -67,7 +67,7 @@ type PBX struct {
 	processed int              // calls processed since start (CoreProcessedCalls)
 	devStates map[string]string
 
-	tasks     taskHeap
+	tasks     timeHeap[*task]
 	taskSeq   uint64
 	draining  bool
 	running   bool
