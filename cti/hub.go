@@ -74,6 +74,9 @@ type pending struct {
 	sess   *session // nil when the session does not matter (QueueRemove)
 	queue  string
 	getvar calls.VarRequest // pendGetvar
+	// channels are the Status items of a resync waiting for QueueStatus
+	// (pendResyncQueues).
+	channels []*ami.Frame
 }
 
 type pendingKind int
@@ -84,6 +87,7 @@ const (
 	pendPause
 	pendOriginate
 	pendResync
+	pendResyncQueues
 	pendGetvar
 )
 
@@ -282,6 +286,8 @@ func (h *hub) handleDone(call *ami.Call) {
 		h.originateDone(p.sess, call)
 	case pendResync:
 		h.resyncDone(call)
+	case pendResyncQueues:
+		h.resyncQueuesDone(p.channels, call)
 	case pendGetvar:
 		h.getvarDone(p.getvar, call)
 	}

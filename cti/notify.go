@@ -18,6 +18,16 @@ func (c catalog) ServiceByQueue(queue string) (calls.Service, bool) {
 	return trackerService(c.snap.ServiceByQueue(queue))
 }
 
+func (c catalog) QueueServicesInContext(context string) []calls.Service {
+	var out []calls.Service
+	for _, s := range c.snap.QueueServicesByContext(context) {
+		if svc, ok := trackerService(s); ok {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
 func trackerService(s *config.Service) (calls.Service, bool) {
 	if s == nil || !s.Enabled || s.Type != config.Inbound {
 		return calls.Service{}, false

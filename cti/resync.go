@@ -34,7 +34,9 @@ func (h *hub) resync(restarted bool) {
 
 // resyncDone drops the calls whose channels ended while the link was down,
 // and rebuilds those that entered a service meanwhile: their data comes
-// with Getvar, and their seats get the Link once it is there.
+// with Getvar, and their seats get the Link once it is there. Where the
+// channel list does not say which application a channel runs (Asterisk
+// 1.4's Status), the queues' callers and members are asked first.
 func (h *hub) resyncDone(call *ami.Call) {
 	if call.Err != nil {
 		if call.Action.Action() == "CoreShowChannels" && !isDisconnect(call.Err) {
@@ -44,8 +46,29 @@ func (h *hub) resyncDone(call *ami.Call) {
 		h.log.Warn("resync: cannot list the PBX's channels", "action", call.Action.Action(), "err", call.Err)
 		return
 	}
-	alive := make(map[string]bool, len(call.Items))
-	for _, f := range call.Items {
+	if calls.NeedsQueues(call.Items) {
+		h.send(ami.NewAction("QueueStatus"), pending{kind: pendResyncQueues, channels: call.Items})
+		return
+	}
+	h.rebuild(calls.Listing{Channels: call.Items})
+}
+
+// resyncQueuesDone completes a resync that waited for QueueStatus. Without
+// its answer the calls are rebuilt from their dialplan contexts alone; a
+// lost link drops the resync, since the next link makes its own.
+func (h *hub) resyncQueuesDone(channels []*ami.Frame, call *ami.Call) {
+	if call.Err != nil {
+		h.log.Warn("resync: cannot list the PBX's queues; calls are told apart by their contexts alone", "err", call.Err)
+		if isDisconnect(call.Err) {
+			return
+		}
+	}
+	h.rebuild(calls.Listing{Channels: channels, Queues: call.Items})
+}
+
+func (h *hub) rebuild(l calls.Listing) {
+	alive := make(map[string]bool, len(l.Channels))
+	for _, f := range l.Channels {
 		if id := f.Get("Uniqueid"); id != "" {
 			alive[id] = true
 		}
@@ -54,7 +77,7 @@ func (h *hub) resyncDone(call *ami.Call) {
 	for _, ch := range changes {
 		h.notify(ch)
 	}
-	reqs, rebuilt := h.tracker.Resync(call.Items)
+	reqs, rebuilt := h.tracker.Resync(l)
 	for _, ch := range rebuilt {
 		h.notify(ch)
 	}

@@ -446,9 +446,10 @@ func (p *PBX) actionStatus(s Sink, a *ami.Frame) {
 		s.Send(f)
 	}
 	if p.opts.Dialect == Dialect14 {
+		// 1.4 closes the list with the ActionID alone (main/manager.c
+		// action_status; real 1.4.44 in cti/calls/testdata/resync).
 		f := ev("StatusComplete", "")
 		addActionID(f, id)
-		f.Add("Items", itoa(len(list)))
 		s.Send(f)
 		return
 	}

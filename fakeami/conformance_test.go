@@ -11,7 +11,9 @@ package fakeami
 //  1. Shape (checkShapes): every frame the fake sends has the field names,
 //     in the order, of the same event or response in the recordings of its
 //     generation (modern: asterisk-20.20.1-sip and asterisk-22.10.1; 1.4:
-//     asterisk-1.4.44). The few frames no recording shows are listed in
+//     asterisk-1.4.44), and in the answers to list actions recorded
+//     during live calls (testdata/ami-lists). The few frames no recording
+//     shows are listed in
 //     untracedShapes with their Asterisk source. TestShapesOfEverything
 //     makes the fake send every kind of frame it can (emittable) and holds
 //     each to the same check.
@@ -54,7 +56,10 @@ package fakeami
 // its own stretch of time.
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -312,6 +317,39 @@ func readShapes(t testing.TB) (map[string]map[string]map[string]bool, error) {
 			out[gen][k][shapeOf(tf.f)] = true
 		}
 	}
+	lists, err := amitrace.Lists()
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range lists {
+		gen := "modern"
+		if strings.Contains(path, "asterisk-1.4.") {
+			gen = "1.4"
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		r := ami.NewReader(bytes.NewReader(b))
+		if _, err := r.ReadBanner(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for {
+			m, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			f := m.Frame()
+			k := shapeKey(f)
+			if out[gen][k] == nil {
+				out[gen][k] = map[string]bool{}
+			}
+			out[gen][k][shapeOf(f)] = true
+		}
+	}
 	for gen, m := range untracedShapes {
 		for k, list := range m {
 			if out[gen][k] == nil {
@@ -329,17 +367,8 @@ func readShapes(t testing.TB) (map[string]map[string]map[string]bool, error) {
 // with their field order from the Asterisk source of that generation.
 var untracedShapes = map[string]map[string][]string{
 	"1.4": {
-		// manager.c action_status (1.4 branch): with and without a
-		// running PBX, with and without a Link.
-		"Status": {
-			"Event,Privilege,Channel,CallerID,CallerIDNum,CallerIDName,Account,State,Context,Extension,Priority,Seconds,Uniqueid,ActionID",
-			"Event,Privilege,Channel,CallerID,CallerIDNum,CallerIDName,Account,State,Context,Extension,Priority,Seconds,Link,Uniqueid,ActionID",
-			"Event,Privilege,Channel,CallerID,CallerIDNum,CallerIDName,Account,State,Uniqueid,ActionID",
-			"Event,Privilege,Channel,CallerID,CallerIDNum,CallerIDName,Account,State,Link,Uniqueid,ActionID",
-		},
-		"StatusComplete": {"Event,ActionID,Items"},
-		// app_queue.c manager_queues_status (1.4): a waiting caller.
-		"QueueEntry": {"Event,Queue,Position,Channel,CallerID,CallerIDName,Wait,ActionID"},
+		// Status, StatusComplete and QueueEntry come from the recorded
+		// lists (testdata/ami-lists).
 		// manager.c action_getvar / action_command (1.4).
 		"Response:Success": {"Response,ActionID,Variable,Value"},
 		"Response:Follows": {"Response,Privilege,ActionID,<output>"},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,17 @@ func (c *fakeCatalog) ServiceByContext(ctx string) (Service, bool) {
 	return s, ok
 }
 func (c *fakeCatalog) ServiceByQueue(q string) (Service, bool) { s, ok := c.byQueue[q]; return s, ok }
+
+func (c *fakeCatalog) QueueServicesInContext(ctx string) []Service {
+	var out []Service
+	for _, s := range c.byQueue {
+		if s.Context == ctx {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
 
 // readFrames returns the frames of a recorded stream, in order.
 func readFrames(tb testing.TB, data []byte) []*ami.Frame {

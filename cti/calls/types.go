@@ -24,6 +24,11 @@ type Catalog interface {
 	// ServiceByQueue returns the queue service of queue. Several queue
 	// services may share one context and differ only by queue.
 	ServiceByQueue(queue string) (Service, bool)
+	// QueueServicesInContext returns the queue services whose calls enter
+	// them in context, in a stable order. The tracker asks only when the
+	// PBX does not say which application a channel runs (Asterisk 1.4's
+	// Status), to rebuild a call after a reconnect.
+	QueueServicesInContext(context string) []Service
 }
 
 // Kind says what a Change tells a seat.

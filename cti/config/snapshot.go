@@ -17,10 +17,11 @@ type Snapshot struct {
 	Source string
 
 	m           *Model
-	services    map[string]*Service  // by name
-	byContext   map[string]*Service  // enabled services without a queue, by context
-	byQueue     map[string]*Service  // enabled queue services, by queue name
-	operators   map[string]*Operator // by username
+	services    map[string]*Service   // by name
+	byContext   map[string]*Service   // enabled services without a queue, by context
+	byQueue     map[string]*Service   // enabled queue services, by queue name
+	queuesByCtx map[string][]*Service // enabled queue services, by context, sorted by name
+	operators   map[string]*Operator  // by username
 	seatByMAC   map[string]*Seat
 	seatByIface map[string]*Seat // by InterfaceKey
 	memberships map[string][]Membership
@@ -45,6 +46,7 @@ func NewSnapshot(m *Model) (*Snapshot, error) {
 		services:    make(map[string]*Service, len(c.Services)),
 		byContext:   map[string]*Service{},
 		byQueue:     map[string]*Service{},
+		queuesByCtx: map[string][]*Service{},
 		operators:   make(map[string]*Operator, len(c.Operators)),
 		seatByMAC:   make(map[string]*Seat, len(c.Seats)),
 		seatByIface: make(map[string]*Seat, len(c.Seats)),
@@ -64,6 +66,7 @@ func NewSnapshot(m *Model) (*Snapshot, error) {
 		if svc.Enabled {
 			if svc.IsQueue {
 				s.byQueue[svc.Queue] = svc
+				s.queuesByCtx[svc.Context] = append(s.queuesByCtx[svc.Context], svc)
 			} else {
 				s.byContext[svc.Context] = svc
 			}
@@ -91,6 +94,13 @@ func (s *Snapshot) ServiceByContext(context string) *Service { return s.byContex
 // A call that joins a queue belongs to that queue's service, whatever its
 // context.
 func (s *Snapshot) ServiceByQueue(queue string) *Service { return s.byQueue[queue] }
+
+// QueueServicesByContext returns the enabled queue services whose context
+// is context, sorted by name. Several may share one context; a call's queue
+// tells them apart.
+func (s *Snapshot) QueueServicesByContext(context string) []*Service {
+	return s.queuesByCtx[context]
+}
 
 // Operator returns the operator of that username, enabled or not, or nil.
 func (s *Snapshot) Operator(username string) *Operator { return s.operators[username] }

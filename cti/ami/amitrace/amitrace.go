@@ -119,6 +119,27 @@ func Root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "ami-traces")
 }
 
+// ListsRoot returns the directory of the recorded answers to list actions
+// (Status, CoreShowChannels, QueueStatus) that real Asterisk gave during
+// live calls: testdata/ami-lists, plain AMI streams (a banner, then the
+// frames) without timelines.
+func ListsRoot() string {
+	return filepath.Join(Root(), "..", "ami-lists")
+}
+
+// Lists returns the .ami files under ListsRoot, sorted.
+func Lists() ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(ListsRoot(), "*.ami"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("amitrace: no recorded lists under %s", ListsRoot())
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
 // All returns the .ami files under Root, sorted.
 func All() ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(Root(), "*", "*.ami"))
