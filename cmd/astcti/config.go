@@ -25,14 +25,17 @@ files (.db) and XML files (.xml) in the format of docs/config.md. It loads
 the newest valid one and applies newer ones as they appear.
 
 These commands work on snapshot files, SQLite and XML alike. They never
-modify a snapshot: they read it, or write a new one.
+modify a snapshot: they read it, or write a new one. The server's directory
+is /var/lib/astcti/config (astcti server --config-dir); write into it as the
+server's user (sudo -u astcti astcti config ...), so that the server can read
+what you write.
 
 Examples:
-  astcti config init --demo /etc/astcti/config.d
-  astcti config validate /etc/astcti/config.d/astcti-20261125T230000.123Z-1a2b3c4d.db
+  astcti config init --demo /var/lib/astcti/config
+  astcti config validate /var/lib/astcti/config/astcti-20261125T230000.123Z-1a2b3c4d.db
   astcti config show site.xml
-  astcti config export --xml --out site.xml /etc/astcti/config.d/astcti-20261125T230000.123Z-1a2b3c4d.db
-  astcti config import site.xml --out /etc/astcti/config.d`,
+  astcti config export --xml --out site.xml /var/lib/astcti/config/astcti-20261125T230000.123Z-1a2b3c4d.db
+  astcti config import site.xml --out /var/lib/astcti/config`,
 		Subcommands: []*cli.Command{
 			{
 				Name:      "init",
@@ -51,8 +54,8 @@ ${calleridnum}); service outbound (context from-operators) so operators can
 originate calls. alice has penalty 1 and bob penalty 2 everywhere.
 
 Examples:
-  astcti config init --demo /etc/astcti/config.d
-  astcti config init ./config.d`,
+  astcti config init --demo /var/lib/astcti/config
+  astcti config init /var/lib/astcti/config`,
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "demo", Usage: "write the demo configuration"},
 				},
@@ -72,8 +75,8 @@ problems.
 
 Examples:
   astcti config validate site.xml
-  astcti config validate /etc/astcti/config.d/astcti-20261125T230000.123Z-1a2b3c4d.db
-  astcti config validate /etc/astcti/config.d`,
+  astcti config validate /var/lib/astcti/config/astcti-20261125T230000.123Z-1a2b3c4d.db
+  astcti config validate /var/lib/astcti/config`,
 				Action: configValidate,
 			},
 			{
@@ -84,7 +87,7 @@ Examples:
 XML). Password hashes are not shown.
 
 Example:
-  astcti config show /etc/astcti/config.d/astcti-20261125T230000.123Z-1a2b3c4d.db`,
+  astcti config show /var/lib/astcti/config/astcti-20261125T230000.123Z-1a2b3c4d.db`,
 				Action: configShow,
 			},
 			{
@@ -97,8 +100,8 @@ temporary name, then renamed). Operators' passwords are exported as
 password-hash, never in plain text.
 
 Examples:
-  astcti config export --xml /etc/astcti/config.d/astcti-20261125T230000.123Z-1a2b3c4d.db
-  astcti config export --xml --out site.xml /etc/astcti/config.d/astcti-20261125T230000.123Z-1a2b3c4d.db`,
+  astcti config export --xml /var/lib/astcti/config/astcti-20261125T230000.123Z-1a2b3c4d.db
+  astcti config export --xml --out site.xml /var/lib/astcti/config/astcti-20261125T230000.123Z-1a2b3c4d.db`,
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "xml", Value: true, Usage: "write XML (the only export format)"},
 					&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of standard output"},
@@ -117,8 +120,8 @@ snapshot's path. A file with problems is refused with every problem listed
 by line, and nothing is written.
 
 Examples:
-  astcti config import site.xml --out /etc/astcti/config.d
-  astcti config import --out ./config.d site.xml`,
+  astcti config import site.xml --out /var/lib/astcti/config
+  astcti config import --out /var/lib/astcti/config site.xml`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "out", Usage: "write the snapshot into directory `DIR` (required)"},
 				},
