@@ -28,8 +28,8 @@ operator logs in at a seat, the seat's phone joins the queues of the
 operator's services (QueueAdd, with the operator's penalty); it leaves them
 when the session ends.
 
-Start-up follows the original design: the configuration is checked (the
-newest valid snapshot in --config-dir), then the server connects to Asterisk,
+Start-up is in this order: the configuration is checked (the newest valid
+snapshot in --config-dir), then the server connects to Asterisk,
 retrying --ami-retries times (0: for ever) with --ami-retry-pause between
 attempts, and only then accepts seats on --listen. New snapshots written
 into --config-dir are put in force within a second. SIGINT or SIGTERM
