@@ -4,7 +4,7 @@ PKGS     := ./...
 FUZZTIME ?= 30s
 BIN      := bin
 
-.PHONY: all build test check race unit demo bench fuzz lint clean
+.PHONY: all build test check race unit demo bench fuzz lint clean test-asterisk
 
 all: build
 
@@ -28,6 +28,13 @@ lint: check
 ## race: every test, shuffled, with the race detector
 race:
 	$(GO) test -race -shuffle=on -timeout 20m $(PKGS)
+
+## test-asterisk: only the live suite, against the real Asterisk PBXes named by
+## ASTCTI_TEST_AMI_22 and/or ASTCTI_TEST_AMI_14 (HOST:PORT; see testdata/realpbx/README.md)
+test-asterisk:
+	@if [ -z "$$ASTCTI_TEST_AMI_22$$ASTCTI_TEST_AMI_14" ]; then \
+	  echo "test-asterisk: set ASTCTI_TEST_AMI_22=HOST:PORT (Asterisk 13 or newer) and/or ASTCTI_TEST_AMI_14=HOST:PORT (Asterisk 1.4); see testdata/realpbx/README.md"; exit 2; fi
+	$(GO) test -race -count=1 -timeout 20m -run '^TestAsterisk$$' ./cmd/astcti
 
 ## unit: every test without the race detector (quicker, for development)
 unit:

@@ -16,6 +16,9 @@ var (
 	versionModern = "Asterisk 22.10.1 built by fakeami @ fakeami on a x86_64 running Linux"
 )
 
+// restartCommand is the CLI command that restarts the PBX at once.
+var restartCommand = map[Dialect]string{Dialect14: "restart now", DialectModern: "core restart now"}
+
 // doAction answers one action. p.mu must be held.
 func (p *PBX) doAction(s Sink, a *ami.Frame) {
 	if s == nil {
@@ -410,7 +413,10 @@ func (p *PBX) actionStatus(s Sink, a *ami.Frame) {
 			f.Add("Channel", c.name).Add("CallerID", cidText(c.cidNum)).
 				Add("CallerIDNum", cidText(c.cidNum)).Add("CallerIDName", cidText(c.cidName)).
 				Add("Account", "").Add("State", c.state.String())
-			if c.th != nil {
+			// Only a channel that runs the dialplan (c->pbx) shows where it
+			// is; an originated channel running its Application has none
+			// (real 1.4.44: testdata/ami-lists).
+			if c.th != nil && !c.th.appOnly {
 				f.Add("Context", c.context).Add("Extension", c.exten).
 					Add("Priority", itoa(c.priority)).Add("Seconds", secs)
 			}
@@ -553,6 +559,9 @@ func (p *PBX) actionCommand(s Sink, a *ami.Frame) {
 		} else {
 			out = []string{versionModern}
 		}
+	case restartCommand[p.opts.Dialect]:
+		p.restartNow()
+		return
 	case "core show uptime", "show uptime":
 		out = []string{"System uptime: " + uptimeText(p.now().Sub(p.start)),
 			"Last reload: " + uptimeText(p.now().Sub(p.reload))}

@@ -13,6 +13,23 @@ import "time"
 func (p *PBX) Shutdown() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.shutdown()
+}
+
+// restartNow is the CLI's `core restart now` (1.4: `restart now`) given
+// through the Command action: the PBX shuts down as Shutdown does and every
+// manager session is closed, without an answer to the Command (real
+// 22.10.1 closes the socket; 1.4.44 writes the first lines of its
+// "Response: Follows" and closes it, which a client cannot read either).
+// The listener stays open: the restarted PBX takes logins at once. p.mu
+// must be held.
+func (p *PBX) restartNow() {
+	p.shutdown()
+	p.broadcast(closeAfterFlush)
+}
+
+// shutdown is Shutdown with p.mu held.
+func (p *PBX) shutdown() {
 	live := append([]*channel(nil), p.channels...)
 	for _, c := range live {
 		p.em.hangupRequest(c, 4, true, true)

@@ -40,8 +40,17 @@ var e2eCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string
 	"waitfile":  cmdWaitFile,
 }
 
-// waitFor is how long a polling check waits.
+// waitFor is how long a polling check waits, unless the script's
+// $SCRIPT_WAIT says otherwise (the live suite waits longer: a real PBX's
+// phones ring for seconds).
 const waitFor = 15 * time.Second
+
+func scriptWait(ts *testscript.TestScript) time.Duration {
+	if d, err := time.ParseDuration(ts.Getenv("SCRIPT_WAIT")); err == nil && d > 0 {
+		return d
+	}
+	return waitFor
+}
 
 type fakePBX struct {
 	pbx    *fakeami.PBX
@@ -228,7 +237,7 @@ func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: waitready FILE VAR")
 	}
-	deadline := time.Now().Add(waitFor)
+	deadline := time.Now().Add(scriptWait(ts))
 	for {
 		// The server may be in the middle of writing the file: an empty or
 		// partial file is read again.
@@ -341,7 +350,7 @@ func (s *scriptSeat) send(ts *testscript.TestScript, line string) {
 // expect waits for the next line matching re (lines before it are passed
 // over) and prints it.
 func (s *scriptSeat) expect(ts *testscript.TestScript, re *regexp.Regexp) string {
-	deadline := time.Now().Add(waitFor)
+	deadline := time.Now().Add(scriptWait(ts))
 	for {
 		closed := s.closed() // before looking at the lines: the last ones come before done
 		s.mu.Lock()
@@ -367,7 +376,7 @@ func (s *scriptSeat) expect(ts *testscript.TestScript, re *regexp.Regexp) string
 
 // expectNext waits for the seat's next line and checks that it matches re.
 func (s *scriptSeat) expectNext(ts *testscript.TestScript, re *regexp.Regexp) string {
-	deadline := time.Now().Add(waitFor)
+	deadline := time.Now().Add(scriptWait(ts))
 	for {
 		closed := s.closed()
 		s.mu.Lock()
@@ -485,7 +494,7 @@ func cmdExpect(ts *testscript.TestScript, neg bool, args []string) {
 	if args[1] == "closed" {
 		select {
 		case <-s.done:
-		case <-time.After(waitFor):
+		case <-time.After(scriptWait(ts)):
 			ts.Fatalf("the server did not close the connection")
 		}
 		return
