@@ -105,8 +105,13 @@
 // A call that entered a service while the AMI link was down is rebuilt by
 // Resync from the PBX's list of live channels (22.10.1 i_resync_midcall):
 // a channel running Queue, or Dial in a non-queue service's context, becomes
-// a service leg, and the channels in its bridge its answered legs. Their
-// seats hear only Link, once the data asked with Getvar came to GotVar.
+// a service leg, and the channels in its bridge its answered legs. Asterisk
+// 1.4 has no CoreShowChannels, and its Status names no application and no
+// bridge, only the dialplan position and the bridged peer (Link; 1.6–11's
+// Status: BridgedChannel): there a channel in a service's context is the
+// service leg, its queue told by QueueStatus where several queue services
+// share the context (testdata/ami-lists). Their seats hear only Link, once
+// the data asked with Getvar came to GotVar.
 //
 // # The event map
 //
