@@ -1,8 +1,10 @@
 // Package docs holds the project's documentation. Its tests check the
 // files an administrator installs from it: the systemd unit
-// (astcti.service) and its environment file (astcti.env.sample). The
-// manager.conf user of asterisk.md is tested against the recorded traces in
-// cti/calls (eventfilter_test.go).
+// (astcti.service) and its environment file (astcti.env.sample), the start
+// files of the seat client in client/ (client_test.go), and that the pages
+// name only files the repository has (paths_test.go). The manager.conf
+// user of asterisk.md is tested against the recorded traces in cti/calls
+// (eventfilter_test.go).
 package docs
 
 import (
