@@ -87,6 +87,10 @@ Every flag can also be set in the environment: ASTCTI_SERVER, ASTCTI_USER,
 ASTCTI_PASSWORD (better than --password, which other users of the PC can
 see), … (the flag's name in capitals, "-" as "_").
 
+To start it at login (systemd, XDG autostart, launchd, Task Scheduler), use
+the start files of docs/client/, described in docs/asterisk.md, "Operators'
+PCs": they start it again after status 1 or 5, never after 2, 3, 4 or 6.
+
 Example:
   ASTCTI_PASSWORD=alice astcti client --server cti.example:5039 --user alice`,
 		Flags: []cli.Flag{

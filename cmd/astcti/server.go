@@ -37,6 +37,8 @@ removes every queue membership, tells every seat and exits 0.
 
 Every flag can also be set in the environment: ASTCTI_AMI, ASTCTI_AMI_USER,
 ASTCTI_AMI_SECRET, … (the flag's name in capitals, "-" as "_").
+docs/asterisk.md walks through running it against a real Asterisk, from
+the manager user to the systemd unit (docs/astcti.service).
 
 Example:
   astcti config init --demo /var/lib/astcti/config
