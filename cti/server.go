@@ -28,7 +28,7 @@ type Config struct {
 }
 
 // Server is astcti's CTI server: one AMI connection, the call tracker, and
-// the seats. Run starts it as the original design says: check the
+// the seats. Run starts it in this order: check the
 // configuration, connect to Asterisk (retrying as configured), then accept
 // seats.
 type Server struct {

@@ -130,7 +130,7 @@ func (t *Tracker) newExten(fs *fields) {
 	switch {
 	case ami.EqualFold(app, "Answer"), ami.EqualFold(app, "Dial"):
 		// The design's rule: a non-queue service is the context in which
-		// the call is answered (seed 2.2.1). A dialplan that dials the
+		// the call is answered (AsteriskCTI's rule). A dialplan that dials the
 		// operators without answering first enters the service at its
 		// Dial step.
 		if c.call == nil && t.cat != nil {

@@ -40,7 +40,7 @@
 // service's data. A channel becomes a service leg
 //
 //   - for a non-queue service, on the Newexten with Application Answer (or
-//     Dial) in the service's context (the design's rule, seed 2.2.1);
+//     Dial) in the service's context (AsteriskCTI's rule);
 //   - for a queue service, on Join (1.4–11) or QueueCallerJoin (12+) to the
 //     service's queue. The queue alone decides: several queue services may
 //     share one context (22.10.1 o_bench_burst has three).

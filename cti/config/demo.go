@@ -47,7 +47,7 @@ func Demo() *Model {
 		},
 	}
 	for i := range m.Operators {
-		// The password is the username, as in the demo of the seed.
+		// The password is the username, as in AsteriskCTI's demo.
 		if err := m.Operators[i].SetPassword(m.Operators[i].Username); err != nil {
 			panic(err) // cannot happen: MD5Hex always gives valid input
 		}

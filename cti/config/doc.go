@@ -1,5 +1,5 @@
 // Package config is astcti's configuration: the model (services, their
-// variables, seats, operators and their memberships, seed 2.2.1), its
+// variables, seats, operators and their memberships), its
 // storage and its hot reload.
 //
 // The configurator edits a working SQLite database (Store). "Apply" writes a

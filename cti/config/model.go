@@ -8,7 +8,7 @@ import (
 // ServiceType says which way a service's calls go.
 type ServiceType string
 
-// The service types of the design (seed 2.2.1).
+// The service types: calls to operators, and the contexts operators call into.
 const (
 	// Inbound services receive calls: the server notifies the operator's seat.
 	Inbound ServiceType = "inbound"
@@ -85,7 +85,7 @@ type Operator struct {
 
 // Service is a telephone service of the dialplan: the context where its
 // calls reach an operator's phone, optionally a queue, and what the seat
-// does when it answers (seed 2.2.1).
+// does when it answers.
 type Service struct {
 	// ID is the row id, as for Seat.
 	ID      int64

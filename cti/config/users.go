@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Manager users are the configurator's logins (seed 2.2.5.3). They live in
+// Manager users are the configurator's logins. They live in
 // their own SQLite file, separate from the configuration, and never reach
 // the server or a snapshot. Their passwords are bcrypt hashes: a web login
 // can afford bcrypt's cost, unlike the seat login storm.

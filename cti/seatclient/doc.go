@@ -1,7 +1,7 @@
 // Package seatclient is the seat client of astcti: the program on an
 // operator's PC that logs in to the astcti server, is told about the calls
 // of the operator's phone, and performs the screen pop of each answered
-// call (the original design's AsteriskCTI Client, seed section 2.2.4). It
+// call (what AsteriskCTI called its Client). It
 // speaks the seat protocol of docs/protocol.md through package seatproto,
 // and nothing else: it imports no other package of astcti. The `astcti
 // client` command is a thin layer of flags over it.

@@ -205,7 +205,7 @@ func TestParseEventErrors(t *testing.T) {
 
 func TestParseEventLenient(t *testing.T) {
 	// A newer server may add elements and attributes; an older one may
-	// leave some out (the seed's events have no exten, linkedid…).
+	// leave some out (AsteriskCTI's events have no exten, linkedid…).
 	got, err := ParseEvent([]byte(`<event id="Newchannel" v="2"><call><uniqueid>1094154427.10</uniqueid>` +
 		`<channel>SIP/101-3f3f </channel><calleridnum>102</calleridnum><calleridname>Demo 2</calleridname>` +
 		`<context>asteriskcti-demo</context><appdata><data key=""></data></appdata><state>Ringing</state>` +

@@ -107,8 +107,8 @@ func Bye() Status { return Status{CodeBye, "OK", ""} }
 func KeepaliveTimeout() Status { return Status{CodeKeepaliveTimeout, "KO", ReasonKeepalive} }
 
 // ServerShutdown returns "900 OK server shutdown": the same code as the
-// answer to QUIT, so a client written against the original design, which
-// knows only 900, takes it as the end of the session.
+// answer to QUIT, so a client written for AsteriskCTI's older protocol,
+// which knows only 900, takes it as the end of the session.
 func ServerShutdown() Status { return Status{CodeShutdown, "OK", ReasonShutdown} }
 
 // SlowConsumer returns "903 KO slow consumer".
