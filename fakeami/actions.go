@@ -56,6 +56,9 @@ var actionHandlers = map[string]actionHandler{
 	"command":          {do: (*PBX).actionCommand},
 	"hangup":           {do: (*PBX).actionHangup},
 	"ping":             {do: (*PBX).actionPing},
+	"showdialplan":     {do: (*PBX).actionShowDialPlan, modernOnly: true}, // command.go
+	"coresettings":     {do: (*PBX).actionCoreSettings, modernOnly: true}, // command.go
+	"userevent":        {do: (*PBX).actionUserEvent},                      // command.go
 }
 
 type discardSink struct{}
@@ -491,10 +494,18 @@ func (p *PBX) actionGetvar(s Sink, a *ami.Frame) {
 		}
 		value = p.variable(c, name)
 	} else {
-		value, _ = p.globals.get(name)
+		value = p.globalVariable(name)
 	}
 	r := &ami.Frame{}
 	r.Add("Response", "Success")
+	if p.opts.Dialect == Dialect14 {
+		// 1.4 puts the ActionID last (main/manager.c action_getvar;
+		// testdata/ami-lists/asterisk-1.4.44-doctor.ami).
+		r.Add("Variable", name).Add("Value", value)
+		addActionID(r, id)
+		s.Send(r)
+		return
+	}
 	addActionID(r, id)
 	r.Add("Variable", name).Add("Value", value)
 	s.Send(r)
@@ -545,8 +556,10 @@ func (p *PBX) actionHangup(s Sink, a *ami.Frame) {
 	p.softHangupChan(c, cause, cause)
 }
 
-// actionCommand runs a CLI command; only `core show version` (and 1.4's
-// `show version`) have output, anything else is "No such command".
+// actionCommand runs a CLI command: `core show version` (and 1.4's
+// `show version`), `core show uptime`, the commands of command.go
+// (`dialplan show`); anything else is "No such command". The manager
+// module answers `manager show user` itself (manager.go).
 func (p *PBX) actionCommand(s Sink, a *ami.Frame) {
 	id := a.ActionID()
 	cmd := strings.Join(strings.Fields(a.Get("Command")), " ")
@@ -566,8 +579,7 @@ func (p *PBX) actionCommand(s Sink, a *ami.Frame) {
 		out = []string{"System uptime: " + uptimeText(p.now().Sub(p.start)),
 			"Last reload: " + uptimeText(p.now().Sub(p.reload))}
 	default:
-		ok = false
-		out = []string{fmt.Sprintf("No such command '%s' (type 'core show help %s' for other possible commands)", cmd, cmd)}
+		out, ok = p.cliCommandOutput(cmd) // command.go
 	}
 	r := &ami.Frame{}
 	if p.opts.Dialect == Dialect14 {

@@ -369,9 +369,8 @@ var untracedShapes = map[string]map[string][]string{
 	"1.4": {
 		// Status, StatusComplete and QueueEntry come from the recorded
 		// lists (testdata/ami-lists).
-		// manager.c action_getvar / action_command (1.4).
-		"Response:Success": {"Response,ActionID,Variable,Value"},
-		"Response:Follows": {"Response,Privilege,ActionID,<output>"},
+		// Getvar, Command (Response: Follows), UserEvent's "Event Sent"
+		// come from the recorded doctor session (testdata/ami-lists).
 		// app_userevent.c (1.4): UserEvent: name, then the body lines.
 		"UserEvent": {"Event,Privilege,UserEvent"},
 		// main/asterisk.c quit_handler.
@@ -380,9 +379,8 @@ var untracedShapes = map[string]map[string][]string{
 	"modern": {
 		// app_queue.c manager_queues_status: a waiting caller.
 		"QueueEntry": {"Event,Queue,Position,Channel,Uniqueid,CallerIDNum,CallerIDName,ConnectedLineNum,ConnectedLineName,Wait,Priority,ActionID"},
-		// manager.c action_command (Asterisk 14+).
-		"Response:Success": {"Response,ActionID,Message,Output"},
-		"Response:Error":   {"Response,ActionID,Message,Output"},
+		// Command's Output, ShowDialPlan's ListDialplan come from the
+		// recorded doctor session (testdata/ami-lists).
 		// A caller's BYE before answer: HangupRequest without Cause
 		// (asterisk-20.20.1-sip/README.md, d_queue_abandon, not published).
 		"HangupRequest": {"Event,Privilege,Channel,ChannelState,ChannelStateDesc,CallerIDNum,CallerIDName,ConnectedLineNum,ConnectedLineName,Language,AccountCode,Context,Exten,Priority,Uniqueid,Linkedid"},

@@ -13,7 +13,10 @@
 //     order. Run drives its clock: scheduled calls, ring timers, traffic.
 //   - Server, the manager interface over TCP (server.go): banner, Login with
 //     a plain secret or the MD5 challenge, Ping, Events and Logoff, and the
-//     rest of each logged-in session's actions handed to the PBX. Each
+//     rest of each logged-in session's actions handed to the PBX. Its
+//     manager users (users.go, manager.go) have read and write classes and
+//     eventfilter lines, enforced as Asterisk enforces them, and the
+//     manager answers `manager show user` about them. Each
 //     session has a reader and a writer goroutine and a bounded queue; a
 //     client that does not read is dropped, as Asterisk drops it. A Replay
 //     (replay.go) stands in for the PBX to play a recorded trace instead.

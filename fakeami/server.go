@@ -41,9 +41,14 @@ type Engine interface {
 
 // Config configures a Server.
 type Config struct {
-	Dialect  Dialect
+	Dialect Dialect
+	// Username and Secret, when Username is set, are a manager user with
+	// every read and write class (FullRights).
 	Username string
 	Secret   string
+	// Users are more manager users, with their own classes and event
+	// filters (see User); a user of the same name as Username replaces it.
+	Users []User
 	// Engine answers actions and sends events. Nil in replay mode.
 	Engine Engine
 	// Replay, when set, is played to every session that logs in (see Replay).
@@ -202,6 +207,7 @@ func (s *Server) startSession(conn net.Conn) {
 		log:    s.log.With("remote", conn.RemoteAddr().String()),
 	}
 	ss.events.Store(true)
+	ss.mask.Store(^uint32(0))
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -240,7 +246,9 @@ type session struct {
 	out    chan *ami.Frame
 	done   chan struct{}
 	once   sync.Once
-	events atomic.Bool // "Events: on" (the default) or off
+	events atomic.Bool           // "Events: on" (the default) or off
+	mask   atomic.Uint32         // the classes of events asked for (Events: user, …): a classMask
+	perms  atomic.Pointer[perms] // the logged-in user's classes; nil before login
 
 	replay     chan struct{} // closed to start a waiting replay
 	replayOnce sync.Once
@@ -276,7 +284,7 @@ func (ss *session) sendWait(f *ami.Frame) bool {
 type eventSink struct{ ss *session }
 
 func (e eventSink) Send(f *ami.Frame) {
-	if e.ss.events.Load() {
+	if e.ss.events.Load() && e.ss.wants(f, true) {
 		e.ss.Send(f)
 	}
 }
@@ -418,18 +426,18 @@ func (ss *session) handleLoggedOut(f *ami.Frame) (loggedIn, end bool) {
 }
 
 func (ss *session) checkLogin(f *ami.Frame) bool {
-	cfg := &ss.srv.cfg
-	if f.Get("Username") != cfg.Username {
+	u, ok := ss.srv.user(f.Get("Username"))
+	if !ok {
 		return false
 	}
 	if ami.EqualFold(f.Get("AuthType"), "MD5") {
 		if ss.challenge == "" {
 			return false
 		}
-		sum := md5.Sum([]byte(ss.challenge + cfg.Secret))
+		sum := md5.Sum([]byte(ss.challenge + u.Secret))
 		return ami.EqualFold(f.Get("Key"), hex.EncodeToString(sum[:]))
 	}
-	return f.Get("Secret") == cfg.Secret
+	return f.Get("Secret") == u.Secret
 }
 
 // afterLogin sends what Asterisk sends after a good login and starts the
@@ -439,6 +447,9 @@ func (ss *session) afterLogin(login *ami.Frame) (detach func()) {
 		ss.setEvents(v)
 	}
 	cfg := &ss.srv.cfg
+	if u, ok := ss.srv.user(login.Get("Username")); ok {
+		ss.perms.Store(newPerms(u, cfg.Dialect))
+	}
 	if cfg.Replay != nil {
 		return ss.runReplay()
 	}
@@ -447,7 +458,11 @@ func (ss *session) afterLogin(login *ami.Frame) (detach func()) {
 		booted := &ami.Frame{}
 		booted.Add("Event", "FullyBooted").Add("Privilege", "system,all").
 			Add("Uptime", up).Add("LastReload", up).Add("Status", "Fully Booted")
-		eventSink{ss}.Send(booted)
+		// action_login writes it to the session itself: the read
+		// classes and the Events mask apply, not the eventfilter.
+		if ss.events.Load() && ss.wants(booted, false) {
+			ss.Send(booted)
+		}
 		eventSink{ss}.Send(ss.successfulAuth(login.Get("Username")))
 	}
 	return cfg.Engine.Attach(eventSink{ss})
@@ -474,8 +489,12 @@ func addrText(a net.Addr) string {
 	return a.String()
 }
 
+// setEvents takes an Events mask (a Login's Events header, the Events
+// action's EventMask): on, off, a list of classes or a number.
 func (ss *session) setEvents(v string) {
-	ss.events.Store(!ami.EqualFold(v, "off"))
+	m := eventsMask(ss.srv.cfg.Dialect, v)
+	ss.mask.Store(uint32(m))
+	ss.events.Store(m != 0)
 }
 
 // handleSessionAction answers the actions that belong to the manager
@@ -505,6 +524,10 @@ func (ss *session) handleSessionAction(f *ami.Frame) bool {
 		ss.Send(response(id, "Success", "Already authenticated"))
 	case ss.srv.cfg.Replay != nil:
 		ss.Send(response(id, "Error", "fakeami is replaying a recording: actions are not performed"))
+	case !ss.mayWrite(name):
+		ss.Send(response(id, "Error", "Permission denied"))
+	case ss.managerCommand(f):
+		// answered by the manager itself (manager show user)
 	default:
 		ss.srv.cfg.Engine.Do(ss, f)
 	}

@@ -37,6 +37,7 @@ var emittable = map[Dialect][]string{
 		"OriginateResponse", "UserEvent", "DeviceStateChange", "Shutdown",
 		"QueueParams", "QueueMember", "QueueEntry", "QueueStatusComplete",
 		"QueueSummary", "QueueSummaryComplete", "CoreShowChannel", "CoreShowChannelsComplete",
+		"ListDialplan", "ShowDialPlanComplete",
 		"Status", "StatusComplete",
 		"Response:Success", "Response:Error",
 	},
@@ -107,6 +108,13 @@ func TestShapesOfEverything(t *testing.T) {
 		do("Hangup", "Channel", ch)
 		do("Command", "Command", "core show version")
 		do("Command", "Command", "no such thing")
+		do("Command", "Command", "dialplan show astcti-service")
+		do("Command", "Command", "dialplan show nosuchcontext")
+		do("ShowDialPlan", "Context", "astcti-queue-service")
+		do("ShowDialPlan", "Context", "nosuchcontext")
+		do("CoreSettings")
+		do("Getvar", "Variable", "EPOCH")
+		do("UserEvent", "UserEvent", "AstCTIDoctor", "Probe", "1")
 		do("Ping")
 		do("NoSuchAction")
 		do("QueueAdd", "Queue", "nosuchqueue", "Interface", "SIP/201")
