@@ -79,11 +79,12 @@ func state(ts *testscript.TestScript) *scriptState {
 
 // cmdFakeAMI starts a fake PBX in the process for the rest of the script:
 //
-//	fakeami [-dialect 1.4|modern] [SCENARIO...]
+//	fakeami [-dialect 1.4|modern] [-user NAME:SECRET:READ:WRITE]... [-eventfilter NAME:LINE]... [SCENARIO...]
 //
 // It runs the demo PBX with the scenario files (paths in the script's work
 // directory, or library names) merged over it, listens on 127.0.0.1 with
-// user astcti and secret s3cret, and sets $AMI to its address.
+// user astcti and secret s3cret (and the -user ones, see fakeUsers), and
+// sets $AMI to its address.
 func cmdFakeAMI(ts *testscript.TestScript, neg bool, args []string) {
 	dialect := fakeami.DialectModern
 	if len(args) >= 2 && args[0] == "-dialect" {
@@ -91,6 +92,7 @@ func cmdFakeAMI(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		dialect, args = d, args[2:]
 	}
+	users, args := fakeUsers(ts, args) // -user, -eventfilter: doctor_script_test.go
 	files := []string{"demo"}
 	for _, a := range args {
 		if _, err := os.Stat(ts.MkAbs(a)); err == nil {
@@ -102,7 +104,7 @@ func cmdFakeAMI(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	pbx, err := fakeami.NewPBX(fakeami.Options{Dialect: dialect, Scenario: sc, Seed: 1})
 	ts.Check(err)
-	srv, err := fakeami.NewServer(fakeami.Config{Dialect: dialect, Username: "astcti", Secret: "s3cret", Engine: pbx, StartTime: pbx.StartTime})
+	srv, err := fakeami.NewServer(fakeami.Config{Dialect: dialect, Username: "astcti", Secret: "s3cret", Users: users, Engine: pbx, StartTime: pbx.StartTime})
 	ts.Check(err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	ts.Check(err)

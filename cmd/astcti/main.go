@@ -28,6 +28,7 @@ and originates their calls. Run "astcti COMMAND --help" for each command.`,
 			serverCommand(),
 			configCommand(),
 			clientCommand(),
+			doctorCommand(),
 		},
 	}
 }

@@ -117,7 +117,7 @@ func judge(call *ami.Call, err error) (verdict, string) {
 		if msg := call.Reply.Get("Message"); msg != "" {
 			return allowed, msg
 		}
-		return allowed, "Response: " + call.Reply.Response()
+		return allowed, call.Reply.Response()
 	case errors.As(err, &ae) && ae.Message == "Permission denied":
 		return denied, ae.Message
 	case errors.As(err, &ae) && strings.HasPrefix(ae.Message, "Invalid/unknown command"):
