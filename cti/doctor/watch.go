@@ -27,12 +27,13 @@ type watcher struct {
 	contexts map[string]*config.Service
 	queues   map[string]*config.Service
 
-	seq       int            // events seen
-	callSeq   int            // events of a channel (with a Uniqueid) seen
-	last      map[string]int // event name → seq of its last occurrence
-	firstSeen map[string]int // Uniqueid → seq of its channel's first event
+	seq       int                   // events seen
+	callSeq   int                   // events of a channel (with a Uniqueid) seen
+	last      map[string]int        // event name → seq of its last occurrence
+	firstSeen map[string]firstEvent // Uniqueid → its channel's first event
 
 	call      *watchedCall
+	late      *watchedCall  // the first call into a service that was up before the login
 	callEnded chan struct{} // closed when the watched call's channel hangs up
 
 	varSet map[string]int // lower-case bare variable name → seq it was last seen set
@@ -47,14 +48,21 @@ type watchedCall struct {
 	service  *config.Service
 	uniqueid string
 	channel  string
-	start    int // seq of its channel's first event
-	ended    bool
+	start    int  // seq of its channel's first event
+	ended    bool // its channel hung up
+	late     bool // it was up before the login: its first events were not seen
+}
+
+// firstEvent is the first event seen of a channel.
+type firstEvent struct {
+	seq        int
+	newchannel bool // it was the channel's Newchannel: the doctor saw it from its start
 }
 
 func newWatcher(g generation, model *config.Model, probeToken string) *watcher {
 	w := &watcher{
 		g: g, contexts: map[string]*config.Service{}, queues: map[string]*config.Service{},
-		last: map[string]int{}, firstSeen: map[string]int{}, varSet: map[string]int{},
+		last: map[string]int{}, firstSeen: map[string]firstEvent{}, varSet: map[string]int{},
 		callEnded: make(chan struct{}), probeToken: probeToken, probeBack: make(chan struct{}),
 	}
 	if model != nil {
@@ -106,7 +114,7 @@ func (w *watcher) observe(f *ami.Frame) {
 	if uid != "" {
 		w.callSeq++
 		if _, ok := w.firstSeen[uid]; !ok && len(w.firstSeen) < maxWatchedChannels {
-			w.firstSeen[uid] = w.seq
+			w.firstSeen[uid] = firstEvent{seq: w.seq, newchannel: name == "Newchannel"}
 		}
 	}
 	switch name {
@@ -122,6 +130,9 @@ func (w *watcher) observe(f *ami.Frame) {
 		}
 	}
 	w.noteVars(f, name)
+	if w.late != nil && !w.late.ended && name == "Hangup" && uid == w.late.uniqueid {
+		w.late.ended = true
+	}
 	if w.call == nil {
 		w.detect(f, name, uid)
 		return
@@ -135,7 +146,9 @@ func (w *watcher) observe(f *ami.Frame) {
 // detect notices the first call into a configured service: an event of a
 // channel in a service's context (Newexten on every version; every channel
 // event on 12 and later, which carry the context), or a caller joining a
-// service's queue. w.mu must be held.
+// service's queue. A call whose channel was created before the login (its
+// Newchannel was not seen) is kept apart, for want of a better one: what it
+// brought before the login is unknown. w.mu must be held.
 func (w *watcher) detect(f *ami.Frame, name, uid string) {
 	var svc *config.Service
 	switch {
@@ -151,13 +164,22 @@ func (w *watcher) detect(f *ami.Frame, name, uid string) {
 	if svc == nil {
 		return
 	}
-	start, ok := w.firstSeen[uid]
+	first, ok := w.firstSeen[uid]
 	if !ok {
-		start = w.seq
+		first = firstEvent{seq: w.seq}
 	}
-	w.call = &watchedCall{service: svc, uniqueid: uid, channel: f.Get("Channel"), start: start}
-	if name == "Hangup" {
-		w.call.ended = true
+	c := &watchedCall{service: svc, uniqueid: uid, channel: f.Get("Channel"), start: first.seq, ended: name == "Hangup"}
+	if !first.newchannel && w.last["Newchannel"] > 0 {
+		// Newchannel events come, but this channel's came before the
+		// login.
+		if w.late == nil {
+			c.late = true
+			w.late = c
+		}
+		return
+	}
+	w.call = c
+	if c.ended {
 		close(w.callEnded)
 	}
 }
@@ -196,10 +218,14 @@ func (w *watcher) report() watchReport {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r := watchReport{events: w.seq, callEvents: w.callSeq}
-	if w.call == nil {
+	call := w.call
+	if call == nil {
+		call = w.late
+	}
+	if call == nil {
 		return r
 	}
-	c := *w.call
+	c := *call
 	r.call = &c
 	last := make(map[string]int, len(w.last))
 	for k, v := range w.last {
@@ -250,6 +276,10 @@ func (d *doctor) watch(ctx context.Context) {
 	}
 	svc := r.call.service
 	required := []string{"Newchannel", "Newexten", "Hangup"}
+	if r.call.late {
+		// Its Newchannel (and maybe its Newexten) came before the login.
+		required = []string{"Hangup"}
+	}
 	var optional []string
 	g := d.f.gen
 	if svc.IsQueue {
@@ -291,6 +321,9 @@ func (d *doctor) watch(ctx context.Context) {
 		}
 	}
 	call := fmt.Sprintf("a call into service %s (%s)", svc.Name, r.call.channel)
+	if r.call.late {
+		call += ", up before the doctor logged in (its first events were not seen; place a new call for a full check),"
+	}
 	if !r.call.ended {
 		call += ", still up when the watch ended,"
 	}
