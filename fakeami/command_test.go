@@ -1,7 +1,6 @@
 package fakeami
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -39,48 +38,12 @@ func realPBXScenario(t testing.TB, version string) *scenarios.Scenario {
 	return sc
 }
 
-// realPBXUsers reads the users of a test PBX's manager.conf: their
-// secret, read and write lines.
+// realPBXUsers reads the users of a test PBX's manager.conf.
 func realPBXUsers(t testing.TB, version string) []User {
 	t.Helper()
-	f, err := os.Open(filepath.Join(realPBXDir(version), "manager.conf"))
+	users, err := ReadManagerUsers(filepath.Join(realPBXDir(version), "manager.conf"))
 	require.NoError(t, err)
-	defer f.Close()
-	var users []User
-	var cur *User
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.IndexByte(line, ';'); i >= 0 {
-			line = line[:i]
-		}
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "[") {
-			cur = nil
-			if name := strings.Trim(line, "[]"); name != "general" {
-				users = append(users, User{Name: name})
-				cur = &users[len(users)-1]
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if cur == nil || !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		switch strings.TrimSpace(k) {
-		case "secret":
-			cur.Secret = v
-		case "read":
-			cur.Read = []string{v}
-		case "write":
-			cur.Write = []string{v}
-		case "eventfilter":
-			cur.EventFilters = append(cur.EventFilters, v)
-		}
-	}
-	require.NoError(t, sc.Err())
-	require.NotEmpty(t, users)
+	require.Len(t, users, 2, "astcti and astcti-limited")
 	return users
 }
 

@@ -1,6 +1,8 @@
 package fakeami
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -270,4 +272,49 @@ func eventText(f *ami.Frame) string {
 	}
 	b.WriteString("\r\n")
 	return b.String()
+}
+
+// ReadManagerUsers reads the users of a manager.conf: each section but
+// [general], with its secret, read, write and eventfilter lines (';'
+// comments, "=" or "=>"). Templates, #include and the other settings are
+// not read. It is for tests and demos that load a real PBX's
+// configuration into the fake (testdata/realpbx).
+func ReadManagerUsers(path string) ([]User, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("fakeami: %w", err)
+	}
+	var users []User
+	var cur *User
+	for _, line := range strings.Split(string(b), "\n") {
+		if i := strings.IndexByte(line, ';'); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			cur = nil
+			name, _, _ := strings.Cut(line[1:], "]")
+			if name = strings.TrimSpace(name); name != "general" && name != "" {
+				users = append(users, User{Name: name})
+				cur = &users[len(users)-1]
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if cur == nil || !ok {
+			continue
+		}
+		v = strings.TrimSpace(strings.TrimPrefix(v, ">"))
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "secret":
+			cur.Secret = v
+		case "read":
+			cur.Read = []string{v}
+		case "write":
+			cur.Write = []string{v}
+		case "eventfilter":
+			cur.EventFilters = append(cur.EventFilters, v)
+		}
+	}
+	return users, nil
 }
