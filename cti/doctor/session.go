@@ -136,11 +136,11 @@ func (s *session) command(ctx context.Context, cli string) ([]string, verdict, e
 	v, msg := judge(call, err)
 	switch {
 	case v == denied || v == absent:
-		return nil, v, fmt.Errorf("Command %q: %s", cli, msg)
+		return nil, v, fmt.Errorf("command %q: %s", cli, msg)
 	case v == noAnswer:
-		return nil, v, fmt.Errorf("Command %q: %w", cli, err)
+		return nil, v, fmt.Errorf("command %q: %w", cli, err)
 	case call == nil || call.Reply == nil:
-		return nil, noAnswer, fmt.Errorf("Command %q: no answer", cli)
+		return nil, noAnswer, fmt.Errorf("command %q: no answer", cli)
 	}
 	lines := call.Reply.Output
 	if lines == nil {
