@@ -250,8 +250,8 @@ func TestLiveOnFakeAMI(t *testing.T) {
 	}
 }
 
-// startRealPBXFake starts fakeami with the dialplan and queues of the test
-// PBX of that version, and the manager user of the live suite.
+// startRealPBXFake starts fakeami with the dialplan, queues and manager
+// users of the test PBX of that version.
 func startRealPBXFake(t *testing.T, version string, d fakeami.Dialect) string {
 	var archive []byte
 	for _, name := range []string{"extensions.conf", "queues.conf"} {
@@ -264,8 +264,11 @@ func startRealPBXFake(t *testing.T, version string, d fakeami.Dialect) string {
 	require.NoError(t, err)
 	pbx, err := fakeami.NewPBX(fakeami.Options{Dialect: d, Scenario: sc, Seed: 1, PhoneContext: "phones"})
 	require.NoError(t, err)
-	cfg := liveAMIConfig("")
-	srv, err := fakeami.NewServer(fakeami.Config{Dialect: d, Username: cfg.Username, Secret: cfg.Secret, Engine: pbx, StartTime: pbx.StartTime})
+	// The manager users of the real PBX: astcti, and astcti-limited for the
+	// doctor's scripts.
+	users, err := fakeami.ReadManagerUsers(filepath.Join("..", "..", "testdata", "realpbx", version, "manager.conf"))
+	require.NoError(t, err)
+	srv, err := fakeami.NewServer(fakeami.Config{Dialect: d, Users: users, Engine: pbx, StartTime: pbx.StartTime})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
