@@ -581,26 +581,7 @@ func (p *PBX) actionCommand(s Sink, a *ami.Frame) {
 	default:
 		out, ok = p.cliCommandOutput(cmd) // command.go
 	}
-	r := &ami.Frame{}
-	if p.opts.Dialect == Dialect14 {
-		// 1.4: "Response: Follows", the raw output, "--END COMMAND--".
-		r.Add("Response", "Follows").Add("Privilege", "Command")
-		addActionID(r, id)
-		r.Output = out
-		s.Send(r)
-		return
-	}
-	kind := "Success"
-	if !ok {
-		kind = "Error"
-	}
-	r.Add("Response", kind)
-	addActionID(r, id)
-	r.Add("Message", "Command output follows")
-	for _, line := range out {
-		r.Add("Output", line)
-	}
-	s.Send(r)
+	s.Send(commandResponse(p.opts.Dialect, id, out, ok)) // manager.go
 }
 
 func uptimeText(d time.Duration) string {

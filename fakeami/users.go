@@ -263,15 +263,10 @@ func anyMatch(res []*regexp.Regexp, s string) bool {
 // eventdata of __manager_event_sessions_va): its lines as written to the
 // wire, "\r\n" after each, and the empty line that ends it.
 func eventText(f *ami.Frame) string {
-	var b strings.Builder
-	for _, fl := range f.Fields {
-		b.WriteString(fl.Key)
-		b.WriteString(": ")
-		b.WriteString(fl.Value)
-		b.WriteString("\r\n")
-	}
-	b.WriteString("\r\n")
-	return b.String()
+	// An event never holds a line end in a field (the reader splits lines
+	// there), so AppendFrame writes it whole.
+	b, _ := ami.AppendFrame(nil, f)
+	return string(b)
 }
 
 // ReadManagerUsers reads the users of a manager.conf: each section but

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -108,16 +107,7 @@ func cmdFakeAMI(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	ts.Check(err)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); srv.Serve(ln) }()
-	go func() { defer wg.Done(); pbx.Run(ctx) }()
-	ts.Defer(func() {
-		cancel()
-		srv.Close()
-		wg.Wait()
-	})
+	ts.Defer(fakeami.Start(pbx, srv, ln).Close)
 	state(ts).pbx = &fakePBX{pbx: pbx, server: srv}
 	ts.Setenv("AMI", ln.Addr().String())
 }

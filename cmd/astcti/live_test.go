@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -272,15 +271,7 @@ func startRealPBXFake(t *testing.T, version string, d fakeami.Dialect) string {
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); srv.Serve(ln) }()
-	go func() { defer wg.Done(); pbx.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		srv.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	r := fakeami.Start(pbx, srv, ln)
+	t.Cleanup(r.Close)
+	return r.Addr
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,17 +43,9 @@ func startFake(t *testing.T, d fakeami.Dialect, users ...fakeami.User) *fakePBX 
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); srv.Serve(ln) }()
-	go func() { defer wg.Done(); pbx.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		srv.Close()
-		wg.Wait()
-	})
-	return &fakePBX{addr: ln.Addr().String(), pbx: pbx}
+	r := fakeami.Start(pbx, srv, ln)
+	t.Cleanup(r.Close)
+	return &fakePBX{addr: r.Addr, pbx: pbx}
 }
 
 // run runs the doctor as user (astcti when ""), against the demo
