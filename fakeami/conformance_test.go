@@ -56,10 +56,7 @@ package fakeami
 // its own stretch of time.
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -330,19 +327,7 @@ func readShapes(t testing.TB) (map[string]map[string]map[string]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := ami.NewReader(bytes.NewReader(b))
-		if _, err := r.ReadBanner(); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for {
-			m, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			f := m.Frame()
+		for _, f := range readStream(t, b, true) {
 			k := shapeKey(f)
 			if out[gen][k] == nil {
 				out[gen][k] = map[string]bool{}

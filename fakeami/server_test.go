@@ -1,10 +1,8 @@
 package fakeami
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net"
 	"path/filepath"
@@ -321,17 +319,4 @@ func TestReplayPlaysTrace(t *testing.T) {
 	}
 }
 
-func recordedFrames(t *testing.T, b []byte) []*ami.Frame {
-	r := ami.NewReader(bytes.NewReader(b))
-	_, err := r.ReadBanner()
-	require.NoError(t, err)
-	var out []*ami.Frame
-	for {
-		m, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		require.NoError(t, err)
-		out = append(out, m.Frame())
-	}
-}
+func recordedFrames(t *testing.T, b []byte) []*ami.Frame { return readStream(t, b, true) }
