@@ -44,6 +44,7 @@ func (p *PBX) bridgeCall(caller, dest *channel, tech string) *bridge {
 		c.bridge = b
 		p.em.bridgeEnter(b, c)
 	}
+	p.recordLink(caller, dest)
 	if tech != "" {
 		b.tech = tech
 	}

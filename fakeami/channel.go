@@ -290,6 +290,9 @@ func (p *PBX) destroy(c *channel, cause int) {
 	}
 	c.hangupCause = cause
 	c.gone = true
+	if c.inbound {
+		p.callsEnded.Add(1)
+	}
 	p.em.hangup(c)
 	for i, x := range p.channels {
 		if x == c {

@@ -57,7 +57,7 @@ func TestControlAPI(t *testing.T) {
 	}{
 		{"calls over the demo dialplan", "-- calls --\nat 1s from \"A\" <100> to 102@from-trunk\n", http.StatusOK, `"calls": 1`},
 		{"syntax error", "-- calls --\nat soon from nobody\n", http.StatusBadRequest, "posted:calls:1"},
-		{"unknown context", "-- calls --\nat 1s from <1> to 1@nowhere\n", http.StatusUnprocessableEntity, "nowhere"},
+		{"unknown context", "-- calls --\nat 1s from <1> to 1@nowhere\n", http.StatusBadRequest, "nowhere"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

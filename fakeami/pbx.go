@@ -28,6 +28,9 @@ type Options struct {
 	// context= of their sip.conf peer), shown in the Newchannel of a phone
 	// that is rung. Default "from-operators", as in the demo PBX.
 	PhoneContext string
+	// LinkRing is how many links GET /links keeps (see Link); 0 means
+	// DefaultLinkRing.
+	LinkRing int
 }
 
 // PBX is a model of an Asterisk PBX: channels, a dialplan that runs, queues
@@ -74,6 +77,11 @@ type PBX struct {
 	alarmStop func() bool
 	alarmAt   time.Time
 	alarmGen  uint64
+
+	// links and the call counters have their own synchronisation, so that
+	// the control API reads them without waiting for mu.
+	links                                   *linkRing
+	callsStarted, callsAnswered, callsEnded atomic.Int64
 }
 
 // NewPBX returns a PBX loaded with opts.Scenario. Its clock does not drive
@@ -103,6 +111,7 @@ func NewPBX(opts Options) (*PBX, error) {
 		sinks:    make(map[int]*sinkEntry),
 		contexts: make(map[string]*scenarios.Context),
 		phones:   make(map[string]*scenarios.Phone),
+		links:    newLinkRing(opts.LinkRing),
 	}
 	if opts.Dialect == Dialect14 {
 		p.em = &events14{p: p}

@@ -72,7 +72,41 @@ type Server struct {
 	actions  []ActionRecord // ring of received actions, oldest first
 	closed   bool
 
+	// Counters for GET /stats, updated by the sessions' goroutines.
+	bytesWritten  atomic.Int64 // to every manager session's socket
+	eventsWritten atomic.Int64 // event frames written to sessions
+	loggedIn      atomic.Int64 // sessions logged in now
+
 	wg sync.WaitGroup
+}
+
+// ServerStats are the manager server's counters.
+type ServerStats struct {
+	BytesWritten  int64 // bytes written to every manager session since start
+	EventsWritten int64 // events written to sessions (a broadcast to 3 sessions counts 3)
+	Sessions      int   // sessions logged in now
+}
+
+// Stats returns the server's counters. It is safe to call from any
+// goroutine and takes no lock.
+func (s *Server) Stats() ServerStats {
+	return ServerStats{
+		BytesWritten:  s.bytesWritten.Load(),
+		EventsWritten: s.eventsWritten.Load(),
+		Sessions:      int(s.loggedIn.Load()),
+	}
+}
+
+// countingWriter counts the bytes written through it into n.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // ActionRecord is one action a session sent, as kept for the control API.
@@ -164,7 +198,7 @@ func (s *Server) DropSessions() {
 func (s *Server) Actions() []ActionRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]ActionRecord(nil), s.actions...)
+	return append([]ActionRecord{}, s.actions...) // [] in JSON when empty, never null
 }
 
 // StartReplay starts the replay for every logged-in session that waits for
@@ -303,7 +337,7 @@ func (ss *session) startReplay() bool {
 }
 
 func (ss *session) writeLoop() {
-	w := ami.NewWriter(ss.conn)
+	w := ami.NewWriter(countingWriter{ss.conn, &ss.srv.bytesWritten})
 	ss.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	version := ss.srv.cfg.Dialect.ManagerVersion()
 	if rp := ss.srv.cfg.Replay; rp != nil {
@@ -328,6 +362,9 @@ func (ss *session) writeLoop() {
 				ss.log.Debug("write", "err", err)
 				ss.close()
 				return
+			}
+			if len(f.Fields) > 0 && f.Fields[0].Key == "Event" {
+				ss.srv.eventsWritten.Add(1)
 			}
 			if len(ss.out) == 0 {
 				if err := w.Flush(); err != nil {
@@ -369,6 +406,8 @@ func (ss *session) readLoop() {
 			}
 			if ok {
 				loggedIn = true
+				ss.srv.loggedIn.Add(1)
+				defer ss.srv.loggedIn.Add(-1)
 				detach = ss.afterLogin(f)
 			}
 			continue
