@@ -2,6 +2,7 @@ package fakeami
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,7 +179,7 @@ func (p *PBX) actionQueueAdd(s Sink, a *ami.Frame) {
 		}
 	}
 	m.status = devStatus(p.deviceState(deviceOf(m.stateIface)))
-	q.members = append(q.members, m)
+	p.addMember(q, m)
 	p.respond(s, id, "Success", "Added interface to queue")
 	p.em.memberEvent("QueueMemberAdded", m)
 }
@@ -205,12 +206,8 @@ func (p *PBX) actionQueueRemove(s Sink, a *ami.Frame) {
 		p.respond(s, id, "Error", "Unable to remove interface: Not dynamic")
 		return
 	}
-	for i, x := range q.members {
-		if x == m {
-			q.members = append(q.members[:i], q.members[i+1:]...)
-			break
-		}
-	}
+	p.unindexMember(q, m)
+	q.members = slices.DeleteFunc(q.members, func(x *member) bool { return x == m })
 	p.respond(s, id, "Success", "Removed interface from queue")
 	p.em.memberEvent("QueueMemberRemoved", m)
 }
@@ -381,7 +378,7 @@ func duration(d time.Duration) string {
 func (p *PBX) actionCoreShowChannels(s Sink, a *ami.Frame) {
 	id := a.ActionID()
 	p.respondList(s, id, "Channels will follow")
-	for _, c := range p.channels {
+	for _, c := range p.chans.list() {
 		f := ev("CoreShowChannel", "")
 		addActionID(f, id)
 		chanBlock(f, "", c)
@@ -393,13 +390,13 @@ func (p *PBX) actionCoreShowChannels(s Sink, a *ami.Frame) {
 			Add("Duration", duration(p.now().Sub(c.created))).Add("BridgeId", bid)
 		s.Send(f)
 	}
-	p.listComplete(s, "CoreShowChannelsComplete", id, len(p.channels))
+	p.listComplete(s, "CoreShowChannelsComplete", id, p.chans.count())
 }
 
 // actionStatus lists one channel or all (manager.c action_status).
 func (p *PBX) actionStatus(s Sink, a *ami.Frame) {
 	id := a.ActionID()
-	list := p.channels
+	list := p.chans.list()
 	if name := strings.TrimSpace(a.Get("Channel")); name != "" && !strings.EqualFold(name, "all") {
 		c := p.channelByName(name)
 		if c == nil {
@@ -473,7 +470,7 @@ func (p *PBX) actionCoreStatus(s Sink, a *ami.Frame) {
 	st, rl := p.start.Local(), p.reload.Local()
 	r.Add("CoreStartupDate", st.Format("2006-01-02")).Add("CoreStartupTime", st.Format("15:04:05")).
 		Add("CoreReloadDate", rl.Format("2006-01-02")).Add("CoreReloadTime", rl.Format("15:04:05")).
-		Add("CoreCurrentCalls", itoa(len(p.channels))).Add("CoreProcessedCalls", itoa(p.processed))
+		Add("CoreCurrentCalls", itoa(p.chans.count())).Add("CoreProcessedCalls", itoa(p.processed))
 	s.Send(r)
 }
 

@@ -104,6 +104,7 @@ type channel struct {
 	inbound           bool   // a call that came in from outside (in use from the start)
 	digits            string // DTMF the caller will key in (Read)
 	onGone            []func()
+	nameKey, devKey   string // name in lower case, device in upper case: the chanTable's keys
 }
 
 // varList is an ordered set of variables. Names compare case-insensitively
@@ -195,7 +196,7 @@ func (p *PBX) addChannel(o newChannelOpts, name string) *channel {
 	if c.linkedid == "" {
 		c.linkedid = c.uniqueid
 	}
-	p.channels = append(p.channels, c)
+	p.chans.add(c)
 	if !o.quiet {
 		p.em.newChannel(c)
 	}
@@ -262,14 +263,7 @@ func (p *PBX) setVar(c *channel, name, value string) {
 
 // channelByName finds a live channel by its full name, case-insensitively
 // as ast_channel_get_by_name does. p.mu must be held.
-func (p *PBX) channelByName(name string) *channel {
-	for _, c := range p.channels {
-		if strings.EqualFold(c.name, name) {
-			return c
-		}
-	}
-	return nil
-}
+func (p *PBX) channelByName(name string) *channel { return p.chans.named(name) }
 
 // destroy hangs up c: it leaves its bridge, is announced with Hangup and
 // forgotten, and everything that waited on it is told. cause is the
@@ -294,12 +288,7 @@ func (p *PBX) destroy(c *channel, cause int) {
 		p.callsEnded.Add(1)
 	}
 	p.em.hangup(c)
-	for i, x := range p.channels {
-		if x == c {
-			p.channels = append(p.channels[:i], p.channels[i+1:]...)
-			break
-		}
-	}
+	p.chans.remove(c)
 	p.deviceChanged(c.device)
 	hooks := c.onGone
 	c.onGone = nil
@@ -370,10 +359,7 @@ func (p *PBX) deviceState(dev string) string {
 		return "UNAVAILABLE"
 	}
 	ringing, up := false, false
-	for _, c := range p.channels {
-		if !strings.EqualFold(c.device, dev) {
-			continue
-		}
+	for _, c := range p.chans.onDevice(strings.ToUpper(dev)) {
 		if c.tech == "Local" || c.inbound {
 			up = true // a Local device is in use while any of its channels exists
 			continue

@@ -56,9 +56,11 @@ type PBX struct {
 	sinkSeq   int
 	start     time.Time // start of the PBX (reset by Shutdown)
 	reload    time.Time
-	uidSeq    int        // uniqueid counter
-	chanSeq   int        // channel name suffix counter
-	channels  []*channel // live channels, creation order
+	uidSeq    int                  // uniqueid counter
+	chanSeq   int                  // channel name suffix counter
+	chans     chanTable            // live channels
+	memberDev map[string][]*member // queue members by the upper-case device of their state interface
+	memberSeq uint64
 	bridges   []*bridge
 	config    *scenarios.Scenario // the merged configuration, without calls
 	contexts  map[string]*scenarios.Context
@@ -339,9 +341,10 @@ func (p *PBX) merge(sc *scenarios.Scenario) error {
 			continue
 		}
 		q := newQueue(name, cfg)
+		q.idx = len(p.queues)
 		p.queues = append(p.queues, q)
 		for _, m := range cfg.Members {
-			q.members = append(q.members, &member{
+			p.addMember(q, &member{
 				q: q, iface: m.Interface, name: m.Name, stateIface: m.Interface,
 				penalty: m.Penalty, static: true, loginTime: p.now(),
 			})

@@ -1,6 +1,8 @@
 package fakeami
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +18,11 @@ type queue struct {
 	completed, abandoned int
 	holdtime, talktime   int // app_queue's running averages, in seconds
 	rrNext               int // rrmemory: where the next round starts
+
+	// Indexes of members, kept by addMember and unindexMember.
+	idx       int                // position in p.queues
+	byIface   map[string]*member // by strings.ToUpper(iface)
+	penalties map[int]int        // members per penalty: one key means one tier
 }
 
 func newQueue(name string, cfg *scenarios.Queue) *queue {
@@ -69,13 +76,45 @@ func (q *queue) recalcTalk(modern bool, talk int) {
 	q.talktime = (q.talktime*3 + talk) >> 2
 }
 
-func (q *queue) member(iface string) *member {
-	for _, m := range q.members {
-		if strings.EqualFold(m.iface, iface) {
-			return m
+func (q *queue) member(iface string) *member { return q.byIface[strings.ToUpper(iface)] }
+
+// addMember appends m to q's members and indexes it. p.mu must be held.
+func (p *PBX) addMember(q *queue, m *member) {
+	if q.byIface == nil {
+		q.byIface, q.penalties = make(map[string]*member), make(map[int]int)
+	}
+	if p.memberDev == nil {
+		p.memberDev = make(map[string][]*member)
+	}
+	p.memberSeq++
+	m.seq = p.memberSeq
+	m.stateDev = deviceOf(m.stateIface)
+	m.devKey = strings.ToUpper(m.stateDev)
+	q.members = append(q.members, m)
+	q.byIface[strings.ToUpper(m.iface)] = m
+	q.penalties[m.penalty]++
+	p.memberDev[m.devKey] = append(p.memberDev[m.devKey], m)
+}
+
+// unindexMember drops m from the indexes; the caller takes it out of
+// q.members. p.mu must be held.
+func (p *PBX) unindexMember(q *queue, m *member) {
+	delete(q.byIface, strings.ToUpper(m.iface))
+	if q.penalties[m.penalty]--; q.penalties[m.penalty] <= 0 {
+		delete(q.penalties, m.penalty)
+	}
+	on := p.memberDev[m.devKey]
+	for i, x := range on {
+		if x == m {
+			on = append(on[:i], on[i+1:]...)
+			break
 		}
 	}
-	return nil
+	if len(on) == 0 {
+		delete(p.memberDev, m.devKey)
+	} else {
+		p.memberDev[m.devKey] = on
+	}
 }
 
 // member is one queue member.
@@ -94,7 +133,10 @@ type member struct {
 	lastPause  time.Time
 	loginTime  time.Time
 	static     bool
-	ringing    bool // being rung for a caller now
+	ringing    bool   // being rung for a caller now
+	stateDev   string // the device of stateIface
+	devKey     string // stateDev in upper case: the key of p.memberDev
+	seq        uint64 // order of addition, for the order of QueueMemberStatus events
 }
 
 func (m *member) displayName() string {
@@ -135,21 +177,31 @@ func (p *PBX) queuesNewestFirst() []*queue {
 // their new status with QueueMemberStatus. p.mu must be held.
 func (p *PBX) membersDeviceChanged(dev, st string) {
 	status := devStatus(st)
-	for _, q := range p.queues {
-		for _, m := range q.members {
-			if !strings.EqualFold(deviceOf(m.stateIface), dev) || m.status == status {
-				continue
+	watching := p.memberDev[strings.ToUpper(dev)]
+	if len(watching) > 1 {
+		// in the order of a scan of every queue's members, as app_queue's
+		// device state callback goes
+		watching = slices.Clone(watching)
+		slices.SortFunc(watching, func(a, b *member) int {
+			if a.q.idx != b.q.idx {
+				return cmp.Compare(a.q.idx, b.q.idx)
 			}
-			m.status = status
-			if p.opts.Dialect == Dialect14 {
-				// 1.4 reports device states from its device state thread,
-				// a little after the change.
-				snap := *m
-				p.soon(func() { p.em.memberEvent("QueueMemberStatus", &snap) })
-				continue
-			}
-			p.em.memberEvent("QueueMemberStatus", m)
+			return cmp.Compare(a.seq, b.seq)
+		})
+	}
+	for _, m := range watching {
+		if m.status == status {
+			continue
 		}
+		m.status = status
+		if p.opts.Dialect == Dialect14 {
+			// 1.4 reports device states from its device state thread,
+			// a little after the change.
+			snap := *m
+			p.soon(func() { p.em.memberEvent("QueueMemberStatus", &snap) })
+			continue
+		}
+		p.em.memberEvent("QueueMemberStatus", m)
 	}
 }
 
@@ -222,7 +274,7 @@ func (qc *queueCaller) eligible(m *member) bool {
 	if m.paused || m.ringing {
 		return false
 	}
-	st := p.deviceState(deviceOf(m.stateIface))
+	st := p.deviceState(m.stateDev)
 	switch st {
 	case "UNAVAILABLE", "INVALID":
 		return false
@@ -244,6 +296,12 @@ func (qc *queueCaller) eligible(m *member) bool {
 // pick chooses the members to ring in this round, per the strategy.
 func (qc *queueCaller) pick() []*member {
 	q := qc.q
+	if m, ok := qc.pickOne(); ok {
+		if m == nil {
+			return nil
+		}
+		return []*member{m}
+	}
 	var cands []*member
 	minPen := -1
 	for _, m := range q.members {
@@ -303,6 +361,38 @@ func (qc *queueCaller) pick() []*member {
 		return []*member{tier[qc.p.rng.IntN(len(tier))]}
 	}
 	return tier[:1] // linear
+}
+
+// pickOne is pick for the strategies that ring one member, when every
+// member has the same penalty (one tier): the first eligible member from
+// where the strategy starts is the one pick would choose, found without
+// looking at every member. Under load the members behind the starting
+// point are the busy ones, so the walk is short. ok is false when the
+// shortcut does not apply; m is nil when nobody can be rung.
+func (qc *queueCaller) pickOne() (m *member, ok bool) {
+	q := qc.q
+	n := len(q.members)
+	if len(q.penalties) > 1 || n == 0 {
+		return nil, false
+	}
+	start, rr := 0, false
+	switch strings.ToLower(q.strategy()) {
+	case "rrmemory", "roundrobin", "rrordered":
+		start, rr = q.rrNext%n, true
+	case "linear":
+	default:
+		return nil, false
+	}
+	for i := range n {
+		j := (start + i) % n
+		if m := q.members[j]; qc.eligible(m) {
+			if rr {
+				q.rrNext = (j + 1) % n
+			}
+			return m, true
+		}
+	}
+	return nil, true
 }
 
 // tryMembers starts a ring round, or waits `retry` when nobody can be rung.

@@ -30,7 +30,7 @@ func (p *PBX) restartNow() {
 
 // shutdown is Shutdown with p.mu held.
 func (p *PBX) shutdown() {
-	live := append([]*channel(nil), p.channels...)
+	live := append([]*channel(nil), p.chans.list()...)
 	for _, c := range live {
 		p.em.hangupRequest(c, 4, true, true)
 	}
@@ -42,7 +42,7 @@ func (p *PBX) shutdown() {
 	}
 	p.runDue() // what the hangups set off (1.4 member statuses) comes first
 	p.em.shutdown(true)
-	p.channels = nil
+	p.chans.reset()
 	p.bridges = nil
 	p.devStates = nil
 	p.globals = nil
@@ -56,6 +56,8 @@ func (p *PBX) shutdown() {
 				m.calls, m.inCall, m.ringing = 0, false, false
 				m.lastCall = time.Time{}
 				kept = append(kept, m)
+			} else {
+				p.unindexMember(q, m)
 			}
 		}
 		q.members = kept

@@ -56,7 +56,7 @@ func (p *PBX) State() State {
 	defer p.mu.Unlock()
 	st := State{Dialect: p.opts.Dialect.String(), Started: p.start,
 		Channels: []ChannelSnapshot{}, Queues: []QueueSnapshot{}}
-	for _, c := range p.channels {
+	for _, c := range p.chans.list() {
 		cs := ChannelSnapshot{
 			Name: c.name, Uniqueid: c.uniqueid, Linkedid: c.linkedid, State: c.state.String(),
 			Context: c.context, Exten: c.exten, Priority: c.priority,

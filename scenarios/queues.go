@@ -163,6 +163,7 @@ func buildQueue(l *errList, s *queueSection) *Queue {
 		RingInUse: true,
 		Line:      s.line,
 	}
+	members := map[string]bool{} // interfaces already in q.Members: a queue may have 10,000
 	for _, e := range s.entries {
 		errorf := func(format string, args ...any) {
 			if !e.inherited {
@@ -208,10 +209,11 @@ func buildQueue(l *errList, s *queueSection) *Queue {
 				errorf("%s", problem)
 				continue
 			}
-			if slices.ContainsFunc(q.Members, func(o Member) bool { return o.Interface == m.Interface }) {
+			if members[m.Interface] {
 				errorf("member %s is already in [%s]", m.Interface, q.Name)
 				continue
 			}
+			members[m.Interface] = true
 			q.Members = append(q.Members, m)
 		default:
 			if !queueIgnoredKeys[k] {
