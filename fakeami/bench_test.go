@@ -29,7 +29,7 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 
 func benchCalls(b *testing.B, d Dialect, members int) {
 	clock := NewManualClock(testEpoch)
-	sc := parseScenario(b, loadScenario(members, "rrmemory", 100*time.Millisecond, time.Second))
+	sc := parseScenario(b, string(LoadScenario(members, "rrmemory", 100*time.Millisecond, time.Second)))
 	p, err := NewPBX(Options{Dialect: d, Scenario: sc, Seed: 1, Clock: clock})
 	require.NoError(b, err)
 	p.mu.Lock()

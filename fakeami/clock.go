@@ -181,11 +181,19 @@ func (p *PBX) after(d time.Duration, fn func()) *task {
 // channel's "thread" taking its turn. p.mu must be held.
 func (p *PBX) soon(fn func()) *task { return p.after(0, fn) }
 
+// maxTasksPerStep bounds the tasks one runDue runs while Run drives the
+// clock. A PBX asked for more than it can do falls behind instead of
+// holding p.mu for ever: the rest runs from the next alarm, which is due at
+// once, and the control API, the manager sessions and Run's stop get the
+// lock in between.
+const maxTasksPerStep = 1024
+
 // runDue runs every task that is due, in order, including tasks that the
 // running ones schedule for now. While Run does not run, time stands
 // still: only the tasks scheduled for "now" run (the rest of what an
-// action sets off at once), not those waiting for a time. p.mu must be
-// held.
+// action sets off at once), not those waiting for a time. "Due" is taken
+// at the start, so that a PBX that falls behind the real clock still
+// returns; so is the bound of maxTasksPerStep tasks. p.mu must be held.
 func (p *PBX) runDue() {
 	if p.draining {
 		return // an outer runDue will get to them
@@ -193,9 +201,10 @@ func (p *PBX) runDue() {
 	p.draining = true
 	defer func() { p.draining = false }()
 	var later []*task
-	for len(p.tasks) > 0 {
+	now := p.now()
+	for ran := 0; len(p.tasks) > 0; ran++ {
 		t := p.tasks[0]
-		if t.at.After(p.now()) {
+		if t.at.After(now) && !t.now || p.running && ran >= maxTasksPerStep {
 			break
 		}
 		heap.Pop(&p.tasks)

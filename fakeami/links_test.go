@@ -66,7 +66,7 @@ func TestLinkMember(t *testing.T) {
 // at a member of the queue, matching the BridgeEnter the sessions got.
 func TestTrafficLinksEveryAnsweredCall(t *testing.T) {
 	bothDialects(t, func(t *testing.T, d Dialect) {
-		tp := newTestPBX(t, d, parseScenario(t, loadScenario(1000, "rrmemory", 50*time.Millisecond, 500*time.Millisecond)))
+		tp := newTestPBX(t, d, parseScenario(t, string(LoadScenario(1000, "rrmemory", 50*time.Millisecond, 500*time.Millisecond))))
 		srv, err := NewServer(Config{Dialect: d, Username: "u", Secret: "s", Engine: tp.PBX})
 		require.NoError(t, err)
 		h := (&Control{PBX: tp.PBX, Server: srv}).Handler()
@@ -111,7 +111,7 @@ func TestTrafficLinksEveryAnsweredCall(t *testing.T) {
 			assert.False(t, seen[l.Uniqueid], "link %d: caller %s linked twice", l.Seq, l.Uniqueid)
 			seen[l.Uniqueid] = true
 			assert.True(t, linking[l.Uniqueid], "link %d: no linking event for caller %s", l.Seq, l.Uniqueid)
-			assert.Equal(t, loadQueue, l.Queue)
+			assert.Equal(t, LoadQueue, l.Queue)
 			assert.Regexp(t, `^SIP/1[0-9]{4}$`, l.Member)
 			assert.NotZero(t, l.UnixNano)
 		}

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -31,40 +33,117 @@ func main() {
 
 func newApp() *cli.App {
 	return &cli.App{
-		Name:  "fakeami",
-		Usage: "a fake Asterisk manager interface (AMI) that behaves like a PBX",
-		Description: `fakeami keeps a model of channels, queues and queue members, runs a small
-dialplan, rings phones as a scenario says they behave, and speaks the manager
-events of Asterisk 1.4 (--dialect 1.4) or Asterisk 12-22 (--dialect modern).
-
-With no --scenario it runs the demo PBX: contexts astcti-service (101, 103),
-astcti-queue-service (102) and from-operators, queues astcti-queue and
-astcti-queue-2, and phones SIP/201..SIP/206. Scenario files (see
-docs/scenarios.md) add calls, phones, queues and dialplan; several are merged
-in order.
-
-With --replay it plays a recorded .ami trace to every client that logs in,
-instead of running the model.
-
-Examples:
-  fakeami --listen 127.0.0.1:5038 --user astcti --secret s3cret --dialect modern
-  fakeami --scenario scenarios/queue_answered.txtar --control 127.0.0.1:5080
-  fakeami --replay testdata/ami-traces/asterisk-22.10.1/c_queue_answered.ami --replay-speed 0`,
+		Name:            "fakeami",
+		Usage:           "a fake Asterisk PBX with a manager interface (AMI), for tests, demos and load runs",
+		UsageText:       "fakeami [--listen ADDR] [--dialect 1.4|modern] [--scenario FILE]... [--control ADDR] [options]\n   fakeami --replay TRACE [--replay-speed N] [--replay-wait] [options]",
+		HideHelpCommand: true,
+		Description:     description(scenarios.Demo()),
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5038", Usage: "manager `ADDR`ess to listen on", EnvVars: []string{"FAKEAMI_LISTEN"}},
-			&cli.StringFlag{Name: "user", Value: "astcti", Usage: "manager user name", EnvVars: []string{"FAKEAMI_USER"}},
-			&cli.StringFlag{Name: "secret", Value: "astcti", Usage: "manager secret", EnvVars: []string{"FAKEAMI_SECRET"}},
-			&cli.StringFlag{Name: "dialect", Value: "modern", Usage: "manager dialect: 1.4 or modern", EnvVars: []string{"FAKEAMI_DIALECT"}},
-			&cli.StringSliceFlag{Name: "scenario", Usage: "scenario `FILE` to play (repeatable; merged over the demo PBX)"},
-			&cli.StringFlag{Name: "replay", Usage: "play the recorded `TRACE` (.ami) to every client that logs in"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5038", Usage: "manager interface: `ADDR`ess to listen on", EnvVars: []string{"FAKEAMI_LISTEN"}},
+			&cli.StringFlag{Name: "user", Value: "astcti", Usage: "manager user `NAME` (every read and write class)", EnvVars: []string{"FAKEAMI_USER"}},
+			&cli.StringFlag{Name: "secret", Value: "astcti", Usage: "manager `SECRET` of --user (plain or MD5 challenge login)", EnvVars: []string{"FAKEAMI_SECRET"}},
+			&cli.StringFlag{Name: "dialect", Value: "modern", Usage: "manager `DIALECT`: 1.4 (the events of Asterisk 1.4) or modern (Asterisk 12-22)", EnvVars: []string{"FAKEAMI_DIALECT"}},
+			&cli.StringSliceFlag{Name: "scenario", Usage: "scenario `FILE` (path, or a name of the library: queue_answered, traffic, …) merged over the demo PBX; repeatable, merged in order"},
+			&cli.StringFlag{Name: "replay", Usage: "play the recorded `TRACE` (.ami) to every client that logs in, instead of the model"},
 			&cli.Float64Flag{Name: "replay-speed", Value: 1, Usage: "replay pacing: 1 as recorded, 2 twice as fast, 0 as fast as possible"},
 			&cli.BoolFlag{Name: "replay-wait", Usage: "start a replay only on POST /replay to the control API"},
-			&cli.StringFlag{Name: "control", Usage: "serve the HTTP control API on `ADDR` (e.g. 127.0.0.1:5080)", EnvVars: []string{"FAKEAMI_CONTROL"}},
+			&cli.StringFlag{Name: "control", Usage: "serve the HTTP control API on `ADDR` (e.g. 127.0.0.1:5080; GET / lists its endpoints)", EnvVars: []string{"FAKEAMI_CONTROL"}},
 			&cli.Int64Flag{Name: "seed", Usage: "random seed for traffic and ids (0: from the clock)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"FAKEAMI_LOG_LEVEL"}},
 		},
 		Action: run,
 	}
+}
+
+// description is the help's text about what fakeami runs. Its account of
+// the demo PBX is made from the demo scenario itself, so that it stays true.
+func description(demo *scenarios.Scenario) string {
+	var b strings.Builder
+	b.WriteString(`fakeami keeps a model of channels, bridges, queues and queue members, runs a
+small dialplan, rings phones as a scenario says they behave, reacts to the
+manager actions it receives (QueueAdd, QueuePause, Originate, Hangup, …) and
+speaks the manager events of Asterisk 1.4 (--dialect 1.4) or 12-22 (modern).
+
+With no --scenario it runs the demo PBX (scenarios/demo.txtar), which waits
+for calls: customers call in on SIP/trunk into [from-trunk]:
+`)
+	if ctx := demo.Contexts["from-trunk"]; ctx != nil {
+		for _, exten := range ctx.Order {
+			steps := ctx.Extens[exten]
+			if len(steps) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "  %-5s %s(%s)\n", exten, steps[0].App, strings.Join(steps[0].Args, ","))
+		}
+	}
+	b.WriteString(wrap("Contexts: "+strings.Join(slices.Sorted(maps.Keys(demo.Contexts)), ", ")+".", 76))
+	b.WriteString("Queues (no static members: a CTI server adds operators with QueueAdd):\n")
+	for _, name := range slices.Sorted(maps.Keys(demo.Queues)) {
+		q := demo.Queues[name]
+		fmt.Fprintf(&b, "  %s: %s, timeout %s, ringinuse %s\n", name, q.Strategy, q.Timeout, yesNo(q.RingInUse))
+	}
+	fmt.Fprintf(&b, "Phones (any other interface answers after %s):\n", scenarios.DefaultAnswerAfter)
+	for _, iface := range slices.Sorted(maps.Keys(demo.Phones)) {
+		fmt.Fprintf(&b, "  %s %s\n", iface, phoneText(demo.Phones[iface]))
+	}
+	b.WriteString(`
+Scenario files (docs/scenarios.md) add phones, queues, dialplan, calls and
+steady traffic; several are merged in order over the demo. With --control,
+the HTTP control API (docs/fakeami.md) posts scenarios and traffic, and
+reads the model, the links of answered calls and the process's figures.
+With --replay it plays a recorded .ami trace to every client that logs in.
+SIGINT or SIGTERM stops it within a second; a second signal kills it.
+
+Examples:
+  fakeami --listen 127.0.0.1:5038 --user astcti --secret s3cret --dialect modern
+  fakeami --scenario queue_answered --control 127.0.0.1:5080
+  fakeami --scenario load.txtar --control 127.0.0.1:5080   # then POST /traffic
+  fakeami --replay testdata/ami-traces/asterisk-22.10.1/c_queue_answered.ami --replay-speed 0`)
+	return b.String()
+}
+
+// phoneText says how a phone behaves, in the words of the phones file.
+func phoneText(ph *scenarios.Phone) string {
+	if ph.Behaviour != scenarios.Answers {
+		return ph.Behaviour.String()
+	}
+	s := "answers at once"
+	if ph.AnswerAfter > 0 {
+		s = "answers after " + ph.AnswerAfter.String()
+	}
+	if ph.TalkFor > 0 {
+		s += " talks " + ph.TalkFor.String()
+	}
+	if ph.NoRinging {
+		s += " without ringing"
+	}
+	return s
+}
+
+// wrap breaks text into lines of at most width characters, at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 && n+1+len(w) > width {
+			b.WriteString("\n")
+			n = 0
+		} else if i > 0 {
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func run(c *cli.Context) error {
@@ -81,6 +160,8 @@ func run(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, a second one kills the process as usual.
+	context.AfterFunc(ctx, stop)
 
 	cfg := fakeami.Config{Dialect: dialect, Username: c.String("user"), Secret: c.String("secret"), Logger: logger}
 	control := &fakeami.Control{}
@@ -139,7 +220,14 @@ func serve(ctx context.Context, c *cli.Context, srv *fakeami.Server, pbx *fakeam
 			srv.Close()
 			return fmt.Errorf("control: %w", err)
 		}
-		hs = &http.Server{Handler: control.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		hs = &http.Server{
+			Handler:           control.Handler(),
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second, // a posted scenario is at most 1 MiB
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       time.Minute,
+			MaxHeaderBytes:    64 << 10,
+		}
 		running++
 		go func() {
 			if err := hs.Serve(cln); !errors.Is(err, http.ErrServerClosed) {
@@ -156,11 +244,17 @@ func serve(ctx context.Context, c *cli.Context, srv *fakeami.Server, pbx *fakeam
 	case first = <-errc:
 		running--
 	}
+	// Stop in this order, none of which waits for a client: the HTTP
+	// server drops its connections (Close, not Shutdown, which would wait
+	// for requests), the manager server closes every session's socket,
+	// which ends a write that waits on a client that does not read, and
+	// Run takes the PBX's lock, which the model releases at least every
+	// maxTasksPerStep tasks.
 	cancel()
-	srv.Close()
 	if hs != nil {
 		hs.Close()
 	}
+	srv.Close()
 	for ; running > 0; running-- {
 		if err := <-errc; err != nil && first == nil {
 			first = err
