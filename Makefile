@@ -4,7 +4,7 @@ PKGS     := ./...
 FUZZTIME ?= 30s
 BIN      := bin
 
-.PHONY: all build test check race unit demo bench fuzz lint clean test-asterisk
+.PHONY: all build test check race unit demo bench bench-compare fuzz lint clean test-asterisk
 
 all: build
 
@@ -50,6 +50,13 @@ demo:
 ## bench: benchmarks, 6 rounds each, for benchstat
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS)
+
+## bench-compare: the AMI parsers side by side (ami.Reader, bare scan, net/textproto,
+## npm asterisk-manager in a temporary folder), ROUNDS interleaved rounds on one core;
+## needs node and npm (see docs/performance.md)
+ROUNDS ?= 10
+bench-compare:
+	sh loadgen/amibench-node/compare.sh $(ROUNDS)
 
 ## fuzz: every fuzz target for FUZZTIME each (not part of CI)
 fuzz:
