@@ -11,3 +11,10 @@ func (s *Server) Sessions() ([]string, bool) {
 	})
 	return ops, ok
 }
+
+// ActionsPeak returns the most actions the hub has had in flight at once,
+// and the bound it keeps them under.
+func (s *Server) ActionsPeak() (peak, window int) {
+	s.hub.inspect(func(h *hub) { peak = h.out.peak })
+	return peak, amiWindow
+}

@@ -61,9 +61,12 @@ type hub struct {
 	snap       *config.Snapshot
 	sessions   map[*seatConn]*session
 	byOperator map[string]*session
-	byIface    map[string]*session // by normalised seat interface
-	pending    map[*ami.Call]pending
-	originates map[string]*originate // by ActionID, until OriginateResponse
+	byIface    map[string]*session   // by normalised seat interface
+	out        outbox                // actions waiting to be sent, paced
+	pending    map[*ami.Call]pending // actions in flight
+	removing   map[memberKey]*removal
+	retries    []adder               // QueueAdds waiting for a pause to end
+	originates map[string]*originate // by ActionID, from sending until OriginateResponse
 	linkUp     bool
 	badAction  map[string]bool // services whose action template failed, logged once
 }
@@ -73,7 +76,10 @@ type pending struct {
 	kind   pendingKind
 	sess   *session // nil when the session does not matter (QueueRemove)
 	queue  string
+	member memberKey        // pendQueueRemove
+	orig   *originate       // pendOriginate
 	getvar calls.VarRequest // pendGetvar
+	sent   time.Time        // when it went to the AMI client
 	// channels are the Status items of a resync waiting for QueueStatus
 	// (pendResyncQueues).
 	channels []*ami.Frame
@@ -94,6 +100,7 @@ const (
 // originate is an ORIG in flight, from the Originate action until its
 // OriginateResponse event (or originateWait).
 type originate struct {
+	id       string // the action's ActionID, once sent
 	sess     *session
 	context  string // of the ORIG
 	exten    string
@@ -116,6 +123,7 @@ func newHub(srv *Server, snap *config.Snapshot) *hub {
 		byOperator: make(map[string]*session),
 		byIface:    make(map[string]*session),
 		pending:    make(map[*ami.Call]pending),
+		removing:   make(map[memberKey]*removal),
 		originates: make(map[string]*originate),
 		badAction:  make(map[string]bool),
 	}
@@ -228,6 +236,7 @@ func (h *hub) amiUp(up *ami.LinkUp) {
 		close(h.firstUp)
 	}
 	h.resync(up.Restarted == ami.RestartYes)
+	h.pump()
 }
 
 func (h *hub) amiDown(down *ami.LinkDown) {
@@ -240,6 +249,7 @@ func (h *hub) amiDown(down *ami.LinkDown) {
 			m.confirmed = false
 		}
 	}
+	h.dropOutbox()
 }
 
 // amiEvent runs one event through the tracker, tells the seats, and follows
@@ -260,39 +270,6 @@ func (h *hub) amiEvent(f *ami.Frame) {
 	}
 }
 
-// send queues an AMI action and remembers why it was sent.
-func (h *hub) send(action *ami.Frame, p pending) *ami.Call {
-	call := h.srv.client.Go(action, h.done)
-	h.pending[call] = p
-	return call
-}
-
-func (h *hub) handleDone(call *ami.Call) {
-	p, ok := h.pending[call]
-	if !ok {
-		return
-	}
-	delete(h.pending, call)
-	switch p.kind {
-	case pendQueueAdd:
-		h.queueAddDone(p, call)
-	case pendQueueRemove:
-		if call.Err != nil && !isNotThere(call.Err) {
-			h.log.Warn("QueueRemove failed", "queue", p.queue, "interface", call.Action.Get("Interface"), "err", call.Err)
-		}
-	case pendPause:
-		h.pauseDone(p.sess, call)
-	case pendOriginate:
-		h.originateDone(p.sess, call)
-	case pendResync:
-		h.resyncDone(call)
-	case pendResyncQueues:
-		h.resyncQueuesDone(p.channels, call)
-	case pendGetvar:
-		h.getvarDone(p.getvar, call)
-	}
-}
-
 // expire fails what waited too long for the PBX.
 func (h *hub) expire(now time.Time) {
 	for _, s := range h.sessions {
@@ -304,11 +281,12 @@ func (h *hub) expire(now time.Time) {
 			s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNotConfirmed))
 		}
 	}
-	for id, o := range h.originates {
+	for _, o := range h.originates {
 		if now.After(o.deadline) {
-			h.originateEnded(id, o)
+			h.originateEnded(o)
 		}
 	}
+	h.retryMembers(now)
 }
 
 // shutdown removes every membership, waits a little for the PBX to answer,
@@ -319,26 +297,22 @@ func (h *hub) shutdown() {
 	}
 	deadline := time.NewTimer(shutdownTimeout)
 	defer deadline.Stop()
-	for h.waitingRemovals() {
+	// Failed removals are not retried now: the loop ends once none is on
+	// its way.
+	for len(h.removing) > 0 && h.out.inFlight > 0 {
 		select {
 		case call := <-h.done:
 			h.handleDone(call)
 		case <-deadline.C:
-			h.log.Warn("shutdown: the PBX did not answer every QueueRemove in time")
+			h.log.Warn("shutdown: the PBX did not answer every QueueRemove in time", "left", len(h.removing))
 			h.closeAll()
 			return
 		}
 	}
-	h.closeAll()
-}
-
-func (h *hub) waitingRemovals() bool {
-	for _, p := range h.pending {
-		if p.kind == pendQueueRemove {
-			return true
-		}
+	if len(h.removing) > 0 {
+		h.log.Warn("shutdown: the PBX is unreachable or refused; queue members left in it", "left", len(h.removing))
 	}
-	return false
+	h.closeAll()
 }
 
 func (h *hub) closeAll() {

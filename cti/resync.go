@@ -21,12 +21,7 @@ func (h *hub) resync(restarted bool) {
 			h.notify(ch)
 		}
 	}
-	for _, s := range h.byIface {
-		for q, m := range s.members {
-			m.confirmed = false
-			h.queueAdd(s, q)
-		}
-	}
+	h.requeueMembers()
 	// CoreShowChannels lists the live channels (Asterisk 1.6+); 1.4 only
 	// has Status, which lists them too. The answer comes to resyncDone.
 	h.send(ami.NewAction("CoreShowChannels"), pending{kind: pendResync})
@@ -131,8 +126,8 @@ func (h *hub) applyChange(ch config.Change) {
 		}
 		m := s.members[c.Queue]
 		delete(s.members, c.Queue)
-		if s.iface != "" && h.linkUp {
-			h.queueRemove(s.iface, c.Queue)
+		if s.iface != "" {
+			h.removeMember(s.iface, c.Queue)
 		}
 		if m.confirmed {
 			s.conn.sendStatus(seatproto.LeftQueue(c.Queue))
@@ -143,9 +138,7 @@ func (h *hub) applyChange(ch config.Change) {
 			return
 		}
 		s.members[c.Queue] = &membership{service: c.Service, penalty: c.Penalty}
-		if h.linkUp {
-			h.queueAdd(s, c.Queue)
-		}
+		h.queueAdd(s, c.Queue)
 	case config.SeatRemoved:
 		h.endSeat(c.Interface)
 	case config.SeatChanged:

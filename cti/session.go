@@ -31,7 +31,7 @@ type session struct {
 	repop         bool
 	repopDeadline time.Time
 	pause         *pauseRequest
-	orig          *ami.Call   // the ORIG in flight, one at a time, until its OriginateResponse
+	orig          *originate  // the ORIG in flight, one at a time, until its OriginateResponse
 	actions       tokenBucket // PAUSE and ORIG cost the PBX an action each: rate-limited
 	ended         bool
 }
@@ -54,14 +54,6 @@ func (b *tokenBucket) allow(now time.Time) bool {
 	}
 	b.tokens--
 	return true
-}
-
-// membership is one queue the session's seat belongs to, or should.
-type membership struct {
-	service   string
-	penalty   int
-	confirmed bool // the PBX said so (QueueMemberAdded, or "Already there")
-	adding    bool // a QueueAdd is in flight and not yet confirmed or failed
 }
 
 // pauseRequest is a PAUSE IN or OUT waiting for the PBX to confirm it on
@@ -168,9 +160,7 @@ func (h *hub) takeSeat(s *session, seat *config.Seat) {
 	h.byIface[key] = s
 	for _, q := range h.snap.Queues(s.operator) {
 		s.members[q.Queue] = &membership{service: q.Service, penalty: q.Penalty}
-		if h.linkUp {
-			h.queueAdd(s, q.Queue)
-		}
+		h.queueAdd(s, q.Queue)
 	}
 	s.repop, s.repopDeadline = true, time.Now().Add(repopWait)
 	h.maybeRepop(s, false)
@@ -213,72 +203,6 @@ func (h *hub) announceQueues(s *session) {
 	}
 }
 
-func (h *hub) queueAdd(s *session, queue string) {
-	m := s.members[queue]
-	m.adding = true
-	action := ami.NewAction("QueueAdd",
-		"Queue", queue,
-		"Interface", s.iface,
-		"Penalty", strconv.Itoa(m.penalty),
-		"Paused", strconv.FormatBool(s.paused),
-		"MemberName", memberName(s))
-	h.send(action, pending{kind: pendQueueAdd, sess: s, queue: queue})
-}
-
-// memberName is the queue member's name: the operator's full name, else
-// the user name.
-func memberName(s *session) string {
-	if s.fullName != "" {
-		return s.fullName
-	}
-	return s.operator
-}
-
-func (h *hub) queueRemove(iface, queue string) {
-	h.send(ami.NewAction("QueueRemove", "Queue", queue, "Interface", iface),
-		pending{kind: pendQueueRemove, queue: queue})
-}
-
-func (h *hub) queueAddDone(p pending, call *ami.Call) {
-	s := p.sess
-	m := s.members[p.queue]
-	if s.ended || m == nil {
-		return
-	}
-	switch {
-	case call.Err == nil:
-		// Confirmed by the QueueMemberAdded event that follows.
-	case isAlreadyThere(call.Err):
-		h.confirm(s, p.queue, m) // left over from before a restart of ours
-	default:
-		h.log.Warn("QueueAdd failed", "operator", s.operator, "queue", p.queue, "interface", s.iface, "err", call.Err)
-		m.adding = false
-		h.maybeRepop(s, false)
-	}
-}
-
-func (h *hub) confirm(s *session, queue string, m *membership) {
-	m.adding = false
-	if !m.confirmed {
-		m.confirmed = true
-		s.conn.sendStatus(seatproto.InQueue(queue))
-	}
-	h.maybeRepop(s, false)
-}
-
-// leaveQueues removes the seat's phone from every queue of the session.
-func (h *hub) leaveQueues(s *session) {
-	if s.iface == "" {
-		return
-	}
-	for q := range s.members {
-		if h.linkUp {
-			h.queueRemove(s.iface, q)
-		}
-	}
-	s.members = map[string]*membership{}
-}
-
 // endSession ends a session for any reason: its memberships are removed
 // and the seat is told why.
 func (h *hub) endSession(s *session, reason CloseReason) {
@@ -296,39 +220,6 @@ func (h *hub) endSession(s *session, reason CloseReason) {
 	}
 	s.conn.log.Info("seat session ended", "operator", s.operator, "reason", reason.String())
 	s.conn.Close(reason)
-}
-
-// memberInterface returns the session whose seat a queue member event names.
-func (h *hub) memberSession(f *ami.Frame) *session {
-	iface := f.Get("Interface")
-	if iface == "" {
-		iface = f.Get("Location") // Asterisk 1.4
-	}
-	return h.byIface[calls.NormalizeInterface(iface)]
-}
-
-func (h *hub) memberAdded(f *ami.Frame) {
-	s := h.memberSession(f)
-	if s == nil {
-		return
-	}
-	if m := s.members[f.Get("Queue")]; m != nil {
-		h.confirm(s, f.Get("Queue"), m)
-	}
-}
-
-func (h *hub) memberRemoved(f *ami.Frame) {
-	s := h.memberSession(f)
-	if s == nil {
-		return
-	}
-	q := f.Get("Queue")
-	if m := s.members[q]; m != nil && m.confirmed {
-		// Removed behind our back (the PBX's CLI, say): the seat is told,
-		// and the membership is added again on the next resync.
-		m.confirmed = false
-		s.conn.sendStatus(seatproto.LeftQueue(q))
-	}
 }
 
 // pauseCmd sends PAUSE IN or OUT to the PBX for every queue of the seat.
@@ -414,24 +305,21 @@ func (h *hub) originateCmd(s *session, cmd seatproto.Command) {
 		"Exten", cmd.Exten,
 		"Priority", cmd.Priority,
 		"Async", "true")
-	s.orig = h.send(action, pending{kind: pendOriginate, sess: s})
-	h.originates[s.orig.Action.ActionID()] = &originate{
+	s.orig = &originate{
 		sess: s, context: cmd.Context, exten: cmd.Exten,
 		deadline: time.Now().Add(originateWait),
 	}
+	h.send(action, pending{kind: pendOriginate, sess: s, orig: s.orig})
 }
 
 // originateDone answers the seat's ORIG once Asterisk answered the action.
 // The ORIG stays in flight until its OriginateResponse, which the client
 // may hand over before the reply (they come on different channels): it
 // then waited in o.early, so that the seat sees 100 OK first.
-func (h *hub) originateDone(s *session, call *ami.Call) {
-	id := call.Action.ActionID()
-	o := h.originates[id]
+func (h *hub) originateDone(o *originate, call *ami.Call) {
+	s := o.sess
 	if call.Err != nil {
-		if o != nil {
-			h.originateEnded(id, o)
-		}
+		h.originateEnded(o)
 		if !s.ended {
 			s.conn.sendStatus(seatproto.KO(actionMessage(call.Err)))
 		}
@@ -440,12 +328,12 @@ func (h *hub) originateDone(s *session, call *ami.Call) {
 	if !s.ended {
 		s.conn.sendStatus(seatproto.OK())
 	}
-	if o == nil {
-		return
+	if h.originates[o.id] != o {
+		return // it timed out meanwhile
 	}
 	o.accepted = true
 	if o.early != nil {
-		h.originateEnded(id, o)
+		h.originateEnded(o)
 		if !s.ended {
 			s.conn.Send(seatproto.AppendEvent(nil, o.early))
 		}
@@ -453,9 +341,11 @@ func (h *hub) originateDone(s *session, call *ami.Call) {
 }
 
 // originateEnded forgets an ORIG: the seat may send the next one.
-func (h *hub) originateEnded(id string, o *originate) {
-	delete(h.originates, id)
-	if o.sess.orig != nil && o.sess.orig.Action.ActionID() == id {
+func (h *hub) originateEnded(o *originate) {
+	if h.originates[o.id] == o {
+		delete(h.originates, o.id)
+	}
+	if o.sess.orig == o {
 		o.sess.orig = nil
 	}
 }
@@ -486,7 +376,7 @@ func (h *hub) originateResponse(f *ami.Frame) {
 		o.early = ev
 		return
 	}
-	h.originateEnded(id, o)
+	h.originateEnded(o)
 	if !o.sess.ended {
 		o.sess.conn.Send(seatproto.AppendEvent(nil, ev))
 	}

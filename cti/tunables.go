@@ -26,8 +26,17 @@ var (
 	// repopWait bounds how long the re-pop of a seat's live calls waits
 	// for the PBX to confirm the seat's queue memberships.
 	repopWait = 2 * time.Second
-	// shutdownTimeout bounds the wait for QueueRemove answers at shutdown.
-	shutdownTimeout = 3 * time.Second
+	// shutdownTimeout bounds the wait for QueueRemove answers at shutdown
+	// (paced: ten thousand seats take about a second on a real PBX).
+	shutdownTimeout = 10 * time.Second
+	// amiWindow bounds the hub's actions in flight to the PBX; the next
+	// one is sent as an answer comes back (cti/outbox.go). It stays well
+	// under the AMI client's send queue, so that queue never refuses one.
+	amiWindow = 64
+	// memberRetryMin and memberRetryMax bound the pause before a failed
+	// QueueAdd or QueueRemove is sent again (doubled after each failure).
+	memberRetryMin = time.Second
+	memberRetryMax = 30 * time.Second
 	// originateWait is how long an ORIG waits for its OriginateResponse.
 	originateWait = 2 * time.Minute
 	// seatActionBurst and seatActionEvery rate-limit the PAUSE and ORIG of

@@ -15,6 +15,7 @@ const (
 	CodeLoggedIn     = 102 // 102 OK: PASS accepted
 	CodeQueue        = 200 // 200 <queue>: the seat is now a member of that queue
 	CodeQueueLeft    = 201 // 201 <queue>: a new configuration removed that membership
+	CodeQueueRefused = 202 // 202 <queue> <reason>: the PBX refused that membership; the server retries
 	CodePauseOK      = 300 // 300 OK: pause or unpause confirmed by the PBX
 	CodePausePending = 301 // 301 PAUSE PENDING: pause sent to the PBX
 	CodePauseKO      = 302 // 302 KO <reason>: pause or unpause failed
@@ -90,6 +91,11 @@ func InQueue(queue string) Status { return Status{CodeQueue, queue, ""} }
 // LeftQueue returns "201 queue": a new configuration removed the seat from
 // queue during the session.
 func LeftQueue(queue string) Status { return Status{CodeQueueLeft, queue, ""} }
+
+// QueueRefused returns "202 queue reason": the PBX refused to add the seat
+// to queue (reason is its own words). The server keeps retrying; a
+// "200 queue" follows if the PBX accepts it later.
+func QueueRefused(queue, reason string) Status { return Status{CodeQueueRefused, queue, reason} }
 
 // PauseOK returns "300 OK": the PBX confirmed a pause or an unpause.
 func PauseOK() Status { return Status{CodePauseOK, "OK", ""} }
