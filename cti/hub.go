@@ -79,7 +79,6 @@ type pending struct {
 	member memberKey        // pendQueueRemove
 	orig   *originate       // pendOriginate
 	getvar calls.VarRequest // pendGetvar
-	sent   time.Time        // when it went to the AMI client
 	// channels are the Status items of a resync waiting for QueueStatus
 	// (pendResyncQueues).
 	channels []*ami.Frame

@@ -2,7 +2,6 @@ package cti
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/astcti/astcti/cti/ami"
 )
@@ -71,7 +70,6 @@ func (h *hub) pump() {
 				continue // no longer wanted
 			}
 		}
-		it.p.sent = time.Now()
 		call := h.srv.client.Go(action, h.done)
 		h.out.inFlight++
 		h.out.peak = max(h.out.peak, h.out.inFlight)

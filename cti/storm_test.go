@@ -95,7 +95,6 @@ func TestQueueRefused(t *testing.T) {
 	})
 	st.Sync()
 	assert.Equal(t, 1, countLines(st, `^202 `), "the seat is told once, not at every retry")
-	assert.NotContains(t, pbx.Members("astcti-queue"), "SIP/5001", "s001 is not logged in")
 }
 
 // confirmedQueues waits for n "200 queue" lines at st, from the start of
@@ -115,9 +114,9 @@ func confirmedQueues(t *testing.T, st *ctitest.Seat, n int) []string {
 }
 
 func countLines(st *ctitest.Seat, re string) int {
-	n := 0
+	n, rx := 0, regexp.MustCompile(re)
 	for _, l := range st.Lines() {
-		if regexp.MustCompile(re).MatchString(l) {
+		if rx.MatchString(l) {
 			n++
 		}
 	}

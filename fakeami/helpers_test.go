@@ -87,15 +87,21 @@ func newTestPBX(t testing.TB, d Dialect, sc *scenarios.Scenario) *testPBX {
 	require.NoError(t, err)
 	rec := &recorder{clock: clock}
 	p.Attach(rec)
+	startStepped(t, p)
+	return &testPBX{PBX: p, clock: clock, rec: rec}
+}
+
+// startStepped starts p's model without its Run loop, so that the test
+// drives its clock, and stops it when the test ends.
+func startStepped(tb testing.TB, p *PBX) {
 	p.mu.Lock()
 	p.startLocked()
 	p.mu.Unlock()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		p.mu.Lock()
 		p.stopLocked()
 		p.mu.Unlock()
 	})
-	return &testPBX{PBX: p, clock: clock, rec: rec}
 }
 
 // do performs an action and returns what the session got back directly.

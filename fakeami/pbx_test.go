@@ -709,14 +709,7 @@ func TestStandsStillUntilRun(t *testing.T) {
 	assert.Len(t, rec.find("Newstate", "ChannelStateDesc", "Ringing"), 1, "what happens at once happens")
 	clock.Advance(time.Minute)
 	assert.Empty(t, rec.find("OriginateResponse"), "201 answers after 2 s, but time stands still")
-	p.mu.Lock()
-	p.startLocked()
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.stopLocked()
-		p.mu.Unlock()
-	}()
+	startStepped(t, p)
 	assert.Len(t, rec.find("OriginateResponse"), 1, "overdue timers fire once the PBX runs")
 }
 
