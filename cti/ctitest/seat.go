@@ -239,32 +239,27 @@ func (st *Seat) Sync() []string {
 }
 
 // Login reads the welcome and logs in: USER, PASS (the MD5 of password),
-// and MAC when mac is not empty. It fails the test at the first answer
-// that is not OK. Lines that come between PASS's answer and MAC's (the
-// "200 queue" lines of an operator with a fixed seat) are skipped: log
-// such an operator in without MAC.
+// and MAC when mac is not empty, as seatconn.Handshake does it. It fails
+// the test at the first answer that is not OK. Lines that answer no
+// command (the "200 queue" lines of an operator with a fixed seat, between
+// PASS's answer and MAC's) are skipped: they stay in Lines.
 func (st *Seat) Login(user, password, mac string) {
 	st.t.Helper()
-	st.expectNext(`^100 WELCOME$`)
-	st.send(seatproto.Command{Verb: seatproto.VerbUser, User: user})
-	st.expectNext(`^100 OK$`)
-	st.send(seatproto.Command{Verb: seatproto.VerbPass, Password: seatconn.PasswordMD5(password)})
-	st.expectNext(`^102 OK$`)
-	if mac != "" {
-		st.send(seatproto.Command{Verb: seatproto.VerbMAC, MAC: mac})
-		st.Expect(`^(100 OK|101 .*)$`)
-		if last := st.Lines()[st.cursor-1]; last != "100 OK" {
-			st.t.Fatalf("ctitest: MAC %s: %s", mac, last)
-		}
+	h, err := seatconn.NewHandshake(user, seatconn.PasswordMD5(password), mac)
+	if err != nil {
+		st.t.Fatalf("ctitest: %v", err)
 	}
-}
-
-// expectNext checks that the very next line matches re.
-func (st *Seat) expectNext(re string) {
-	st.t.Helper()
-	line := st.Next()
-	if !regexp.MustCompile(re).MatchString(line) {
-		st.t.Fatalf("ctitest: got %q, want a line matching %q", line, re)
+	for {
+		line := st.Next()
+		cmd, send, done, err := h.Step(seatconn.Parse([]byte(line), time.Now()))
+		switch {
+		case err != nil:
+			st.t.Fatalf("ctitest: login of %s: %v", user, err)
+		case done:
+			return
+		case send:
+			st.send(cmd)
+		}
 	}
 }
 

@@ -169,24 +169,32 @@ func (c *Conn) read() (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("seatconn: read: %w", err)
 	}
-	m := Message{Raw: raw, At: time.Now()}
+	m := Parse(raw, time.Now())
+	if m.Kind == KindStatus && m.Status.Final() {
+		return m, &ClosedError{Status: m.Status}
+	}
+	return m, nil
+}
+
+// Parse parses one server line, without its "\n", read at the time at:
+// what ReadMessage does after framing, for callers that framed the line
+// themselves. The message's Raw is raw.
+func Parse(raw []byte, at time.Time) Message {
+	m := Message{Raw: raw, At: at}
 	if seatproto.IsEvent(raw) {
 		if m.Event, m.Err = seatproto.ParseEvent(raw); m.Err == nil {
 			m.Kind = KindEvent
 		} else {
 			m.Kind = KindMalformed
 		}
-		return m, nil
+		return m
 	}
 	if m.Status, m.Err = seatproto.ParseStatus(raw); m.Err != nil {
 		m.Kind = KindMalformed
-		return m, nil
+		return m
 	}
 	m.Kind = KindStatus
-	if m.Status.Final() {
-		return m, &ClosedError{Status: m.Status}
-	}
-	return m, nil
+	return m
 }
 
 // frame returns the next line without its "\n" or "\r\n". A line that fits

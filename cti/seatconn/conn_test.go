@@ -343,3 +343,60 @@ func TestClosedErrorUnwrapsNothing(t *testing.T) {
 	assert.Equal(t, "seatconn: the server ended the session: 900 OK", err.Error())
 	assert.Nil(t, errors.Unwrap(err))
 }
+
+// TestHandshake feeds a Handshake lines directly, as ctitest does.
+func TestHandshake(t *testing.T) {
+	tests := []struct {
+		name  string
+		mac   string
+		lines []string
+		sends []string // the command after each line, "" for none
+		done  bool
+		early int
+		err   error
+	}{
+		{name: "with MAC", mac: "00:11:22:33:44:01",
+			lines: []string{"100 WELCOME", "100 OK", "102 OK", "200 q", linkLine, "100 OK"},
+			sends: []string{"USER alice", "PASS " + PasswordMD5("pw"), "MAC 00:11:22:33:44:01", "", "", ""},
+			done:  true, early: 2},
+		{name: "garbage event kept", lines: []string{"100 WELCOME", "<junk", "100 OK", "102 OK"},
+			sends: []string{"USER alice", "", "PASS " + PasswordMD5("pw"), ""}, done: true, early: 1},
+		{name: "pause line before the welcome", lines: []string{"300 OK", "100 WELCOME"},
+			sends: []string{"", "USER alice"}, early: 1},
+		{name: "refused", lines: []string{"100 WELCOME", "101 KO unknown command"}, sends: []string{"USER alice", ""},
+			err: &RefusedError{}},
+		{name: "replaced", lines: []string{"100 WELCOME", "999 KO replaced by a new login"}, sends: []string{"USER alice", ""},
+			err: &ClosedError{}},
+		{name: "wrong answer", lines: []string{"100 WELCOME", "102 OK"}, sends: []string{"USER alice", ""}, err: ErrProtocol},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := NewHandshake("alice", PasswordMD5("pw"), tc.mac)
+			require.NoError(t, err)
+			var done bool
+			for i, l := range tc.lines {
+				cmd, send, d, err := h.Step(Parse([]byte(l), time.Now()))
+				if i == len(tc.lines)-1 && tc.err != nil {
+					switch want := tc.err.(type) {
+					case *RefusedError:
+						assert.ErrorAs(t, err, &want)
+					case *ClosedError:
+						assert.ErrorAs(t, err, &want)
+					default:
+						assert.ErrorIs(t, err, tc.err)
+					}
+					return
+				}
+				require.NoError(t, err, "Step(%q)", l)
+				got := ""
+				if send {
+					got = cmd.String()
+				}
+				assert.Equal(t, tc.sends[i], got, "Step(%q)", l)
+				done = d
+			}
+			assert.Equal(t, tc.done, done)
+			assert.Len(t, h.Result().Early, tc.early)
+		})
+	}
+}
