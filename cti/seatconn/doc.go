@@ -13,6 +13,11 @@
 //		…
 //	}
 //
+// A caller that frames lines itself (a test helper that keeps every line
+// it reads) uses the same pieces without the Conn's reads: Parse turns a
+// line into a Message, and a Handshake is the login sequence fed one
+// message at a time.
+//
 // # Goroutines and memory
 //
 // A Conn starts no goroutine: a load generator holds tens of thousands of
