@@ -1,7 +1,6 @@
 package ctitest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -12,17 +11,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/seatconn"
 	"github.com/astcti/astcti/cti/seatproto"
 )
 
-// Seat is a seat client on a real socket. A reader goroutine keeps every
-// line the server sends (Lines, Events); Expect waits for lines from a
-// cursor. Its methods fail the test they were made for; call them from
-// the test's goroutine.
+// Seat is a seat client on a real socket (a seatconn.Conn). A reader
+// goroutine keeps every line the server sends (Lines, Events); Expect
+// waits for lines from a cursor. Its methods fail the test they were made
+// for; call them from the test's goroutine.
 type Seat struct {
 	t    testing.TB
-	conn net.Conn
+	conn *seatconn.Conn
 
 	mu      sync.Mutex
 	lines   []string
@@ -40,7 +39,7 @@ type Seat struct {
 // when the test ends.
 func DialSeat(t testing.TB, addr string) *Seat {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, Wait)
+	conn, err := seatconn.Dial(t.Context(), addr, seatconn.Options{DialTimeout: Wait, WriteTimeout: Wait})
 	if err != nil {
 		t.Fatalf("ctitest: dial %s: %v", addr, err)
 	}
@@ -57,7 +56,6 @@ func DialSeat(t testing.TB, addr string) *Seat {
 
 func (st *Seat) read() {
 	defer close(st.readerDone)
-	br := bufio.NewReaderSize(st.conn, 4096)
 	for {
 		st.mu.Lock()
 		for st.paused {
@@ -67,12 +65,16 @@ func (st *Seat) read() {
 			st.mu.Lock()
 		}
 		st.mu.Unlock()
-		line, err := seatproto.ReadLine(br, seatproto.MaxServerLineLen)
+		m, err := st.conn.ReadMessage(time.Time{})
+		var closed *seatconn.ClosedError
+		if errors.As(err, &closed) {
+			err = nil // a 9xx line is a line; the end of the stream follows
+		}
 		st.mu.Lock()
 		if err != nil {
 			st.err = err
 		} else {
-			st.lines = append(st.lines, string(line))
+			st.lines = append(st.lines, string(m.Raw))
 		}
 		close(st.changed)
 		st.changed = make(chan struct{})
@@ -107,7 +109,7 @@ func (st *Seat) ResumeReading() {
 // seat that stops reading fills it sooner.
 func (st *Seat) SetReadBuffer(bytes int) {
 	st.t.Helper()
-	if err := st.conn.(*net.TCPConn).SetReadBuffer(bytes); err != nil {
+	if err := st.conn.NetConn().(*net.TCPConn).SetReadBuffer(bytes); err != nil {
 		st.t.Fatalf("ctitest: SetReadBuffer: %v", err)
 	}
 }
@@ -115,9 +117,16 @@ func (st *Seat) SetReadBuffer(bytes int) {
 // Send writes one line (a "\n" is added).
 func (st *Seat) Send(line string) {
 	st.t.Helper()
-	st.conn.SetWriteDeadline(time.Now().Add(Wait))
-	if _, err := io.WriteString(st.conn, line+"\n"); err != nil {
+	if err := st.conn.SendRaw(line); err != nil {
 		st.t.Fatalf("ctitest: seat send %q: %v", line, err)
+	}
+}
+
+// send writes one command in its wire form (seatproto.AppendCommand).
+func (st *Seat) send(cmd seatproto.Command) {
+	st.t.Helper()
+	if err := st.conn.Send(cmd); err != nil {
+		st.t.Fatalf("ctitest: seat: %v", err)
 	}
 }
 
@@ -230,39 +239,34 @@ func (st *Seat) Sync() []string {
 }
 
 // Login reads the welcome and logs in: USER, PASS (the MD5 of password),
-// and MAC when mac is not empty. It fails the test at the first answer
-// that is not OK. Lines that come between PASS's answer and MAC's (the
-// "200 queue" lines of an operator with a fixed seat) are skipped: log
-// such an operator in without MAC.
+// and MAC when mac is not empty, as seatconn.Handshake does it. It fails
+// the test at the first answer that is not OK. Lines that answer no
+// command (the "200 queue" lines of an operator with a fixed seat, between
+// PASS's answer and MAC's) are skipped: they stay in Lines.
 func (st *Seat) Login(user, password, mac string) {
 	st.t.Helper()
-	st.expectNext(`^100 WELCOME$`)
-	st.Send("USER " + user)
-	st.expectNext(`^100 OK$`)
-	st.Send("PASS " + config.MD5Hex(password))
-	st.expectNext(`^102 OK$`)
-	if mac != "" {
-		st.Send("MAC " + mac)
-		st.Expect(`^(100 OK|101 .*)$`)
-		if last := st.Lines()[st.cursor-1]; last != "100 OK" {
-			st.t.Fatalf("ctitest: MAC %s: %s", mac, last)
-		}
+	h, err := seatconn.NewHandshake(user, seatconn.PasswordMD5(password), mac)
+	if err != nil {
+		st.t.Fatalf("ctitest: %v", err)
 	}
-}
-
-// expectNext checks that the very next line matches re.
-func (st *Seat) expectNext(re string) {
-	st.t.Helper()
-	line := st.Next()
-	if !regexp.MustCompile(re).MatchString(line) {
-		st.t.Fatalf("ctitest: got %q, want a line matching %q", line, re)
+	for {
+		line := st.Next()
+		cmd, send, done, err := h.Step(seatconn.Parse([]byte(line), time.Now()))
+		switch {
+		case err != nil:
+			st.t.Fatalf("ctitest: login of %s: %v", user, err)
+		case done:
+			return
+		case send:
+			st.send(cmd)
+		}
 	}
 }
 
 // Quit sends QUIT and waits for "900 OK" and the end of the connection.
 func (st *Seat) Quit() {
 	st.t.Helper()
-	st.Send("QUIT")
+	st.send(seatproto.Command{Verb: seatproto.VerbQuit})
 	st.Expect(`^900 OK$`)
 	st.ExpectClosed()
 }

@@ -1,7 +1,6 @@
 package seatclient
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/astcti/astcti/cti/seatconn"
 	"github.com/astcti/astcti/cti/seatproto"
 )
 
@@ -23,8 +23,8 @@ import (
 var (
 	// DialTimeout bounds a TCP connect together with its TLS handshake.
 	DialTimeout = 10 * time.Second
-	// LoginTimeout bounds the wait for each line of the login: the
-	// welcome and the answers to USER, PASS and MAC.
+	// LoginTimeout bounds the login: the wait for the welcome and the
+	// answers to USER, PASS and MAC, together.
 	LoginTimeout = 10 * time.Second
 	// WriteTimeout bounds the write of one command. A server that does not
 	// take a few bytes in that time is gone.
@@ -99,7 +99,8 @@ type Client struct {
 
 // request is a command from Send to the goroutine of Run.
 type request struct {
-	line  []byte // the command, with its "\n"
+	cmd   seatproto.Command
+	line  []byte // the command as sent, with its "\n", for the pairing of answers
 	reply chan error
 }
 
@@ -222,7 +223,7 @@ func (c *Client) Send(ctx context.Context, cmd seatproto.Command) error {
 	if err != nil {
 		return err
 	}
-	req := request{line: line, reply: make(chan error, 1)}
+	req := request{cmd: cmd, line: line, reply: make(chan error, 1)}
 	select {
 	case c.reqs <- req:
 	case <-c.done:
@@ -267,11 +268,7 @@ func (c *Client) pause(ctx context.Context, d time.Duration) bool {
 
 // conn is one connection to the server.
 type conn struct {
-	nc net.Conn
-	br *bufio.Reader
-	// early holds the lines that came during the login and answer
-	// nothing (200 lines, re-popped events), handled once it succeeds.
-	early [][]byte
+	*seatconn.Conn
 	// queues are the queues the server said the seat is in (200 lines),
 	// this session. The server repeats them after MAC for a fixed seat
 	// (docs/protocol.md); a repeat tells nothing new and is not shown.
@@ -305,148 +302,56 @@ func (c *Client) readTimeout() time.Duration { return 2*c.cfg.Keepalive + LoginT
 // and answer nothing (200 lines, re-popped events) are handled as in a
 // session, after the NoteConnected.
 func (c *Client) connect(ctx context.Context) (*conn, error) {
-	d := &net.Dialer{Timeout: DialTimeout}
-	var (
-		nc  net.Conn
-		err error
-	)
-	if c.cfg.TLS != nil {
-		td := &tls.Dialer{NetDialer: d, Config: c.cfg.TLS}
-		nc, err = td.DialContext(ctx, "tcp", c.cfg.Addr)
-	} else {
-		nc, err = d.DialContext(ctx, "tcp", c.cfg.Addr)
-	}
+	sc, err := seatconn.Dial(ctx, c.cfg.Addr, seatconn.Options{
+		TLS: c.cfg.TLS, DialTimeout: DialTimeout, WriteTimeout: WriteTimeout,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("seatclient: connect: %w", err)
+		return nil, fmt.Errorf("seatclient: %w", err)
 	}
-	// Cancelling ctx interrupts the login's reads and writes.
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	s := &conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
-	if err := c.login(s); err != nil {
-		nc.Close()
-		return nil, err
+	lctx, cancel := context.WithTimeout(ctx, LoginTimeout)
+	res, err := sc.LoginMD5(lctx, c.cfg.User, c.cfg.PasswordMD5, c.cfg.MAC)
+	cancel()
+	if err != nil {
+		sc.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, c.loginError(err)
 	}
-	if !stop() { // ctx was cancelled: the deadline may be set
-		nc.Close()
-		return nil, ctx.Err()
-	}
-	nc.SetDeadline(time.Time{})
+	s := &conn{Conn: sc}
 	c.log.Info("logged in", "mac", c.cfg.MAC)
 	c.notify(Note{Kind: NoteConnected, Addr: c.cfg.Addr, User: c.cfg.User, MAC: c.cfg.MAC})
-	for _, line := range s.early {
-		if seatproto.IsEvent(line) {
-			c.handleEvent(line)
+	for _, m := range res.Early {
+		if m.Kind == seatconn.KindStatus && s.repeated(m.Status) {
 			continue
 		}
-		st, _ := seatproto.ParseStatus(line) // parsed once already
-		if !s.repeated(st) {
-			c.notify(Note{Kind: NoteStatus, Status: st})
-		}
+		c.handle(m, Note{Kind: NoteStatus, Status: m.Status})
 	}
-	s.early = nil
 	return s, nil
 }
 
-// login reads the welcome and sends USER, PASS and MAC, each waiting for
-// its answer.
-func (c *Client) login(s *conn) error {
-	st, _, err := c.loginLine(s)
-	if err != nil {
-		return err
+// loginError turns an error of seatconn's login into the client's: the
+// refusals and final lines into typed errors, what the protocol does not
+// allow into ErrProtocol.
+func (c *Client) loginError(err error) error {
+	var (
+		re *seatconn.RefusedError
+		ce *seatconn.ClosedError
+	)
+	switch {
+	case errors.As(err, &re):
+		r := &RefusedError{Verb: re.Verb, Reason: re.Status.Text}
+		if re.Verb == seatproto.VerbMAC {
+			r.MAC = c.cfg.MAC
+		}
+		return r
+	case errors.As(err, &ce):
+		c.notify(Note{Kind: NoteStatus, Status: ce.Status})
+		return &ClosedError{Status: ce.Status}
+	case errors.Is(err, seatconn.ErrProtocol):
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
-	if st.Code != seatproto.CodeOK || !strings.EqualFold(st.Token, "WELCOME") {
-		return fmt.Errorf("%w: the server said %q instead of 100 WELCOME", ErrProtocol, st.String())
-	}
-	steps := []struct {
-		cmd  seatproto.Command
-		want int
-	}{
-		{seatproto.Command{Verb: seatproto.VerbUser, User: c.cfg.User}, seatproto.CodeOK},
-		{seatproto.Command{Verb: seatproto.VerbPass, Password: c.cfg.PasswordMD5}, seatproto.CodeLoggedIn},
-		{seatproto.Command{Verb: seatproto.VerbMAC, MAC: c.cfg.MAC}, seatproto.CodeOK},
-	}
-	if c.cfg.MAC == "" {
-		steps = steps[:2]
-	}
-	for _, step := range steps {
-		line, err := seatproto.AppendCommand(nil, step.cmd)
-		if err != nil {
-			return err // New checked every value
-		}
-		if err := c.write(s, line); err != nil {
-			return err
-		}
-		st, err := c.answer(s)
-		if err != nil {
-			return err
-		}
-		switch st.Code {
-		case step.want:
-		case seatproto.CodeKO:
-			return &RefusedError{Verb: step.cmd.Verb, MAC: step.cmd.MAC, Reason: st.Text}
-		default:
-			return fmt.Errorf("%w: %v answered %q", ErrProtocol, step.cmd.Verb, st.String())
-		}
-	}
-	return nil
-}
-
-// answer returns the next status line that answers a command, keeping
-// the lines that come before it in s.early.
-func (c *Client) answer(s *conn) (seatproto.Status, error) {
-	for {
-		st, line, err := c.loginLine(s)
-		if err != nil {
-			return st, err
-		}
-		if st.Code != seatproto.CodeQueue && st.Code != seatproto.CodeQueueLeft {
-			return st, nil
-		}
-		s.early = append(s.early, line)
-	}
-}
-
-// loginLine reads the next status line of the login, keeping events in
-// s.early. A final status line ends the attempt.
-func (c *Client) loginLine(s *conn) (seatproto.Status, []byte, error) {
-	for {
-		s.nc.SetReadDeadline(time.Now().Add(LoginTimeout))
-		line, err := seatproto.ReadLine(s.br, seatproto.MaxServerLineLen)
-		if err != nil {
-			return seatproto.Status{}, nil, fmt.Errorf("seatclient: login: %w", err)
-		}
-		if seatproto.IsEvent(line) {
-			s.early = append(s.early, line)
-			continue
-		}
-		st, err := seatproto.ParseStatus(line)
-		if err != nil {
-			return st, nil, fmt.Errorf("%w: %w", ErrProtocol, err)
-		}
-		if st.Final() {
-			c.notify(Note{Kind: NoteStatus, Status: st})
-			return st, nil, &ClosedError{Status: st}
-		}
-		return st, line, nil
-	}
-}
-
-func (c *Client) write(s *conn, line []byte) error {
-	s.nc.SetWriteDeadline(time.Now().Add(WriteTimeout))
-	if _, err := s.nc.Write(line); err != nil {
-		return fmt.Errorf("seatclient: send %s: %w", strings.TrimSpace(string(verbOf(line))), err)
-	}
-	return nil
-}
-
-// verbOf returns the command word of a line, never its parameters (a
-// password must not reach a log).
-func verbOf(line []byte) []byte {
-	if i := strings.IndexByte(string(line), ' '); i >= 0 {
-		return line[:i]
-	}
-	return line
+	return fmt.Errorf("seatclient: %w", err)
 }
 
 // pending is a command sent and not yet answered.
@@ -522,10 +427,11 @@ func (a *answers) match(st seatproto.Status) Note {
 	return n
 }
 
-// lineOrErr is what the reader hands to the session loop.
-type lineOrErr struct {
-	line []byte
-	err  error
+// read is what the reader hands to the session loop: a message, or the
+// error that ended reading.
+type read struct {
+	m   seatconn.Message
+	err error
 }
 
 // serve runs one logged-in session until the connection ends. It returns
@@ -539,7 +445,7 @@ type lineOrErr struct {
 // goroutine per connection reads the server's lines and hands them over;
 // serve waits for it before returning.
 func (c *Client) serve(ctx context.Context, s *conn) error {
-	lines := make(chan lineOrErr)
+	lines := make(chan read)
 	stopRead := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -549,7 +455,7 @@ func (c *Client) serve(ctx context.Context, s *conn) error {
 	}()
 	var held []request // Send's commands waiting for their turn
 	defer func() {
-		s.nc.Close()
+		s.Close()
 		close(stopRead)
 		wg.Wait()
 		for _, req := range held {
@@ -571,7 +477,7 @@ func (c *Client) serve(ctx context.Context, s *conn) error {
 		for len(held) > 0 && !ans.busy(held[0].line) {
 			req := held[0]
 			held = held[1:]
-			err := c.write(s, req.line)
+			err := s.Send(req.cmd)
 			req.reply <- err
 			if err != nil {
 				return err
@@ -583,7 +489,7 @@ func (c *Client) serve(ctx context.Context, s *conn) error {
 	sendQuit := func() error {
 		quitSent = true
 		quitWait = time.After(QuitTimeout)
-		return c.write(s, []byte("QUIT\n"))
+		return s.Quit()
 	}
 	for {
 		select {
@@ -597,15 +503,11 @@ func (c *Client) serve(ctx context.Context, s *conn) error {
 				}
 				return fmt.Errorf("seatclient: connection lost: %w", r.err)
 			}
-			if seatproto.IsEvent(r.line) {
-				c.handleEvent(r.line)
+			if r.m.Kind != seatconn.KindStatus {
+				c.handle(r.m, Note{})
 				continue
 			}
-			st, err := seatproto.ParseStatus(r.line)
-			if err != nil {
-				c.log.Warn("malformed status line ignored", "err", err)
-				continue
-			}
+			st := r.m.Status
 			if st.Final() {
 				n := Note{Kind: NoteStatus, Status: st}
 				if quitSent {
@@ -632,11 +534,10 @@ func (c *Client) serve(ctx context.Context, s *conn) error {
 			if quitting || !ans.idle() {
 				continue // the line that waits keeps the session alive
 			}
-			const noop = "NOOP\n"
-			if err := c.write(s, []byte(noop)); err != nil {
+			if err := s.Noop(); err != nil {
 				return err
 			}
-			ans.add([]byte(noop), true)
+			ans.add([]byte("NOOP\n"), true)
 		case req := <-c.reqs:
 			if quitting {
 				req.reply <- ErrStopped
@@ -673,13 +574,17 @@ func (c *Client) serve(ctx context.Context, s *conn) error {
 }
 
 // readLoop reads the server's lines and hands them to serve until an error
-// (handed over too) or until stop is closed.
-func (c *Client) readLoop(s *conn, lines chan<- lineOrErr, stop <-chan struct{}) {
+// (handed over too) or until stop is closed. A final status line is handed
+// over as a line: serve ends the session on it.
+func (c *Client) readLoop(s *conn, lines chan<- read, stop <-chan struct{}) {
 	for {
-		s.nc.SetReadDeadline(time.Now().Add(c.readTimeout()))
-		line, err := seatproto.ReadLine(s.br, seatproto.MaxServerLineLen)
+		m, err := s.ReadMessage(time.Now().Add(c.readTimeout()))
+		var closed *seatconn.ClosedError
+		if errors.As(err, &closed) {
+			err = nil
+		}
 		select {
-		case lines <- lineOrErr{line, err}:
+		case lines <- read{m.Clone(), err}:
 		case <-stop:
 			return
 		}
@@ -689,13 +594,18 @@ func (c *Client) readLoop(s *conn, lines chan<- lineOrErr, stop <-chan struct{})
 	}
 }
 
-// handleEvent passes an event to Notify, and performs a Link's action.
-func (c *Client) handleEvent(line []byte) {
-	ev, err := seatproto.ParseEvent(line)
-	if err != nil {
-		c.log.Warn("malformed event ignored", "err", err)
+// handle passes an event to Notify, and performs a Link's action; a
+// status line goes to Notify as the note st; a malformed line is logged.
+func (c *Client) handle(m seatconn.Message, st Note) {
+	switch m.Kind {
+	case seatconn.KindStatus:
+		c.notify(st)
+		return
+	case seatconn.KindMalformed:
+		c.log.Warn("malformed line ignored", "err", m.Err)
 		return
 	}
+	ev := m.Event
 	c.log.Debug("event", "event", ev.ID, "uniqueid", ev.Call.UniqueID)
 	c.notify(Note{Kind: NoteEvent, Event: ev})
 	if ev.ID == seatproto.EventLink && ev.Action != nil && c.cfg.Runner != nil {

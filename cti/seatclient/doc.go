@@ -2,8 +2,9 @@
 // operator's PC that logs in to the astcti server, is told about the calls
 // of the operator's phone, and performs the screen pop of each answered
 // call (what AsteriskCTI called its Client). It
-// speaks the seat protocol of docs/protocol.md through package seatproto,
-// and nothing else: it imports no other package of astcti. The `astcti
+// speaks the seat protocol of docs/protocol.md through a seatconn.Conn
+// (framing, login, commands; the wire form is seatproto's), and nothing
+// else: it imports no other package of astcti. The `astcti
 // client` command is a thin layer of flags over it.
 //
 // # The session
@@ -66,8 +67,8 @@
 // Run's goroutine owns the session: it dials, logs in, writes every line
 // (each write has a deadline; the client's lines are few and small) and
 // handles every line read. One reader goroutine per connection reads lines
-// (seatproto.ReadLine, bounded by seatproto.MaxServerLineLen) and hands
-// them over; Run waits for it when the connection ends. The Runner's
+// (seatconn.Conn.ReadMessage, bounded by seatproto.MaxServerLineLen) and
+// hands them over; Run waits for it when the connection ends. The Runner's
 // goroutines each wait for one started process (Runner.Wait). ReadInput,
 // which reads the user's commands, runs in its caller's goroutine.
 package seatclient

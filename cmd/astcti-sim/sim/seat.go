@@ -1,16 +1,14 @@
 package sim
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"time"
 
-	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/seatconn"
 	"github.com/astcti/astcti/cti/seatproto"
 )
 
@@ -19,8 +17,9 @@ var (
 	// seatNoop is the time between two NOOPs (the server's keepalive is
 	// 60 s; a client sends at least every third of it).
 	seatNoop = 20 * time.Second
-	// seatAnswerWait bounds the wait for each answer of the login.
-	seatAnswerWait = 10 * time.Second
+	// seatLoginWait bounds the login: the welcome and the answers to
+	// USER, PASS and MAC.
+	seatLoginWait = 30 * time.Second
 	// seatQuitWait bounds the wait for 900 OK after QUIT.
 	seatQuitWait = 2 * time.Second
 	// seatRetryMin and seatRetryMax bound the pause before a reconnection.
@@ -63,7 +62,7 @@ type report struct {
 // keeps the session alive with NOOP, reports every status line and event it
 // receives, pauses now and then (PAUSE IN, then PAUSE OUT), and connects
 // again when the session ends (a server restart, say). It speaks the seat
-// protocol directly, with seatproto.
+// protocol through a seatconn.Conn.
 type seat struct {
 	idx  int
 	op   Operator
@@ -113,13 +112,6 @@ func (s *seat) report(k kind, text string, ev *seatproto.Event) {
 	s.send(report{at: time.Now(), seat: s.idx, kind: k, text: text, ev: ev})
 }
 
-// line is what the reader goroutine hands the session: a line or the
-// error that ended reading.
-type line struct {
-	b   []byte
-	err error
-}
-
 // dialError is a session that could not connect.
 type dialError struct{ err error }
 
@@ -128,24 +120,31 @@ func (e *dialError) Error() string { return e.err.Error() }
 // errStopped ends a session because the simulation stops.
 var errStopped = errors.New("stopped")
 
+// read is what the reader goroutine hands the session: a message or the
+// error that ended reading.
+type read struct {
+	m   seatconn.Message
+	err error
+}
+
 // conn is one session's connection: the session's goroutine writes, a
-// reader goroutine reads.
+// reader goroutine reads once the login is over.
 type conn struct {
-	nc    net.Conn
-	lines chan line
+	*seatconn.Conn
+	reads chan read
 	quit  chan struct{}
 	wg    sync.WaitGroup
 }
 
 func (c *conn) read() {
-	br := bufio.NewReaderSize(c.nc, 64<<10)
 	for {
-		b, err := seatproto.ReadLine(br, seatproto.MaxServerLineLen)
-		if b != nil {
-			b = append([]byte(nil), b...)
+		m, err := c.ReadMessage(time.Time{})
+		var closed *seatconn.ClosedError
+		if errors.As(err, &closed) {
+			err = nil // handle ends the session on the 9xx line
 		}
 		select {
-		case c.lines <- line{b, err}:
+		case c.reads <- read{m.Clone(), err}:
 		case <-c.quit:
 			return
 		}
@@ -158,104 +157,36 @@ func (c *conn) read() {
 // close closes the connection and waits for the reader.
 func (c *conn) close() {
 	close(c.quit)
-	c.nc.Close()
+	c.Close()
 	c.wg.Wait()
-}
-
-func (c *conn) send(cmd seatproto.Command) error {
-	b, err := seatproto.AppendCommand(nil, cmd)
-	if err != nil {
-		return err
-	}
-	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_, err = c.nc.Write(b)
-	return err
 }
 
 // session runs one connection: login, then the logged-in loop. It reports
 // whether the login succeeded, and why the session ended.
 func (s *seat) session(ctx context.Context) (loggedIn bool, err error) {
-	d := net.Dialer{Timeout: 5 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", s.addr)
+	sc, err := seatconn.Dial(ctx, s.addr, seatconn.Options{DialTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 	if err != nil {
 		return false, &dialError{err}
 	}
-	c := &conn{nc: nc, lines: make(chan line, 64), quit: make(chan struct{})}
-	s.joined = map[string]bool{}
-	c.wg.Go(c.read)
+	c := &conn{Conn: sc, reads: make(chan read, 64), quit: make(chan struct{})}
 	defer c.close()
-	if err := s.login(ctx, c); err != nil {
+	s.joined = map[string]bool{}
+	lctx, cancel := context.WithTimeout(ctx, seatLoginWait)
+	res, err := c.Login(lctx, s.op.Name, s.op.Password, s.op.MAC)
+	cancel()
+	if ctx.Err() != nil {
+		return false, errStopped
+	}
+	if err != nil {
 		return false, err
 	}
+	s.report(kindLoggedIn, "", nil)
+	for _, m := range res.Early {
+		s.handle(m, nil)
+	}
 	s.ready()
+	c.wg.Go(c.read)
 	return true, s.loggedIn(ctx, c)
-}
-
-// next returns the next line, or an error when reading ended, ctx is done
-// or the deadline passed.
-func (c *conn) next(ctx context.Context, deadline <-chan time.Time) ([]byte, error) {
-	select {
-	case l := <-c.lines:
-		return l.b, l.err
-	case <-ctx.Done():
-		return nil, errStopped
-	case <-deadline:
-		return nil, errors.New("no answer from the server")
-	}
-}
-
-// login reads the welcome and sends USER, PASS and MAC, each waiting for
-// its answer; lines that are not answers (200 queue, events of a re-pop)
-// are handled on the way.
-func (s *seat) login(ctx context.Context, c *conn) error {
-	if _, err := s.await(ctx, c, nil); err != nil {
-		return fmt.Errorf("welcome: %w", err)
-	}
-	steps := []struct {
-		cmd  seatproto.Command
-		code int
-	}{
-		{seatproto.Command{Verb: seatproto.VerbUser, User: s.op.Name}, seatproto.CodeOK},
-		{seatproto.Command{Verb: seatproto.VerbPass, Password: config.MD5Hex(s.op.Password)}, seatproto.CodeLoggedIn},
-		{seatproto.Command{Verb: seatproto.VerbMAC, MAC: s.op.MAC}, seatproto.CodeOK},
-	}
-	for _, st := range steps {
-		if err := c.send(st.cmd); err != nil {
-			return err
-		}
-		got, err := s.await(ctx, c, nil)
-		if err != nil {
-			return fmt.Errorf("%s: %w", st.cmd.Verb, err)
-		}
-		if got.Code != st.code {
-			return fmt.Errorf("%s: %s", st.cmd.Verb, got)
-		}
-		if st.cmd.Verb == seatproto.VerbPass {
-			s.report(kindLoggedIn, "", nil)
-		}
-	}
-	return nil
-}
-
-// await returns the next status line that answers a command (100, 101,
-// 102), handling the others (200, 201, 30x, events) with p on the way. A
-// final status line (9xx) ends the session.
-func (s *seat) await(ctx context.Context, c *conn, p *pauser) (seatproto.Status, error) {
-	t := time.NewTimer(seatAnswerWait)
-	defer t.Stop()
-	for {
-		b, err := c.next(ctx, t.C)
-		if err != nil {
-			return seatproto.Status{}, err
-		}
-		st, isStatus, err := s.handle(b, p)
-		if err != nil {
-			return seatproto.Status{}, err
-		}
-		if isStatus && (st.Code == seatproto.CodeOK || st.Code == seatproto.CodeKO || st.Code == seatproto.CodeLoggedIn) {
-			return st, nil
-		}
-	}
 }
 
 // pauser is the pause state of a logged-in session.
@@ -267,24 +198,19 @@ type pauser struct {
 
 // handle reports one line from the server. It returns the line as a
 // status, if it is one, and an error for a final status line.
-func (s *seat) handle(b []byte, p *pauser) (seatproto.Status, bool, error) {
-	if seatproto.IsEvent(b) {
-		ev, err := seatproto.ParseEvent(b)
-		if err != nil {
-			s.report(kindKO, fmt.Sprintf("bad event from the server: %v", err), nil)
-			return seatproto.Status{}, false, nil
-		}
-		s.report(kindEvent, "", ev)
-		return seatproto.Status{}, false, nil
+func (s *seat) handle(m seatconn.Message, p *pauser) (seatproto.Status, error) {
+	switch m.Kind {
+	case seatconn.KindEvent:
+		s.report(kindEvent, "", m.Event)
+		return seatproto.Status{}, nil
+	case seatconn.KindMalformed:
+		s.report(kindKO, fmt.Sprintf("bad line from the server: %v", m.Err), nil)
+		return seatproto.Status{}, nil
 	}
-	st, err := seatproto.ParseStatus(b)
-	if err != nil {
-		s.report(kindKO, fmt.Sprintf("bad line from the server: %q", b), nil)
-		return seatproto.Status{}, false, nil
-	}
+	st := m.Status
 	switch {
 	case st.Final():
-		return st, true, fmt.Errorf("server: %s", st)
+		return st, fmt.Errorf("server: %s", st)
 	case st.Code == seatproto.CodeQueue:
 		if !s.joined[st.Token] {
 			s.joined[st.Token] = true
@@ -306,7 +232,7 @@ func (s *seat) handle(b []byte, p *pauser) (seatproto.Status, bool, error) {
 		p.pending = 0
 		s.report(kindPauseFailed, st.Text, nil)
 	}
-	return st, true, nil
+	return st, nil
 }
 
 // loggedIn is the session after login: it sends NOOP every seatNoop,
@@ -320,15 +246,15 @@ func (s *seat) loggedIn(ctx context.Context, c *conn) error {
 	defer pause.Stop()
 	for {
 		select {
-		case l := <-c.lines:
-			if l.err != nil {
-				return l.err
+		case r := <-c.reads:
+			if r.err != nil {
+				return r.err
 			}
-			if _, _, err := s.handle(l.b, p); err != nil {
+			if _, err := s.handle(r.m, p); err != nil {
 				return err
 			}
 		case <-noop.C:
-			if err := c.send(seatproto.Command{Verb: seatproto.VerbNoop}); err != nil {
+			if err := c.Noop(); err != nil {
 				return err
 			}
 		case <-pause.C:
@@ -357,23 +283,28 @@ func (s *seat) togglePause(c *conn, p *pauser) error {
 		cmd = seatproto.Command{Verb: seatproto.VerbPauseIn, Reason: pauseReasons[s.rng.IntN(len(pauseReasons))]}
 	}
 	p.pending, p.reason = cmd.Verb, cmd.Reason
-	return c.send(cmd)
+	return c.Send(cmd)
 }
 
 // quit ends the session: QUIT, then the lines up to 900 OK, the end of the
 // connection, or seatQuitWait.
 func (s *seat) quit(c *conn, p *pauser) error {
-	if err := c.send(seatproto.Command{Verb: seatproto.VerbQuit}); err != nil {
+	if err := c.Quit(); err != nil {
 		return errStopped
 	}
 	t := time.NewTimer(seatQuitWait)
 	defer t.Stop()
 	for {
-		b, err := c.next(context.Background(), t.C)
-		if err != nil {
+		var r read
+		select {
+		case r = <-c.reads:
+		case <-t.C:
 			return errStopped
 		}
-		if st, _, err := s.handle(b, p); err != nil {
+		if r.err != nil {
+			return errStopped
+		}
+		if st, err := s.handle(r.m, p); err != nil {
 			if st.Code == seatproto.CodeBye {
 				s.report(kindLoggedOut, "", nil)
 			}
