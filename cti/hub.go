@@ -321,9 +321,13 @@ func (h *hub) closeAll() {
 	}
 }
 
-func isNotThere(err error) bool {
+// isNotMember reports whether a QueueRemove failed because there is no
+// such member to remove: Asterisk answers "Not there" for a queue without
+// it, and "No such queue" when the queue itself is gone (or never was:
+// the membership was refused). Either way the removal is done.
+func isNotMember(err error) bool {
 	var ae *ami.ActionError
-	return errors.As(err, &ae) && containsFold(ae.Message, "Not there")
+	return errors.As(err, &ae) && (containsFold(ae.Message, "Not there") || containsFold(ae.Message, "No such queue"))
 }
 
 func isAlreadyThere(err error) bool {

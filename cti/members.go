@@ -173,7 +173,7 @@ func (h *hub) queueRemoveDone(p pending, call *ami.Call) {
 	}
 	r.queued = false
 	switch {
-	case call.Err == nil, isNotThere(call.Err):
+	case call.Err == nil, isNotMember(call.Err):
 		delete(h.removing, p.member)
 		for _, a := range r.parked {
 			if m := a.sess.members[a.queue]; m != nil {
