@@ -39,6 +39,9 @@ type Storm struct {
 	Complete  bool          `json:"complete"`   // every seat was confirmed
 	RSSBefore int64         `json:"rss_before"` // the server's RSS at its ready line, before any seat
 	RSSAfter  int64         `json:"rss_after"`  // and with every seat confirmed
+	// ServerCPU is the server's CPU seconds from its start to the storm's
+	// end: what the logins cost it (password checks, QueueAdds).
+	ServerCPU float64 `json:"server_cpu_seconds"`
 }
 
 // Point is a value of a series at a time since the run's start.
@@ -250,7 +253,7 @@ func (r *runner) storm(ctx context.Context, name string, begin func()) error {
 	st.Confirmed = int(r.fleet.confirmed.Load())
 	st.Refused = r.fleet.counts.refused.Load() - refusedBefore
 	if ps, err := readProcStat(r.server.Load().pid()); err == nil {
-		st.RSSAfter = ps.RSSBytes
+		st.RSSAfter, st.ServerCPU = ps.RSSBytes, ps.CPUSeconds
 	}
 	r.res.Storms = append(r.res.Storms, st)
 	return ctx.Err()
