@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/resume"
 )
 
 // Config configures a Server.
@@ -25,7 +27,18 @@ type Config struct {
 	// Ready, when set, is called once seats are accepted, with the
 	// listener's address (useful with port 0).
 	Ready func(seats net.Addr)
+	// ResumeKeyFile holds the key of the resume tokens (TOKEN, RESUME:
+	// docs/protocol.md), made at the first start; "" means resume.key in
+	// ConfigDir. ResumeTTL is how long a token logs in; 0 means
+	// DefaultResumeTTL, and a negative value turns tokens off.
+	ResumeKeyFile string
+	ResumeTTL     time.Duration
 }
+
+// DefaultResumeTTL is how long a resume token logs in: a long shift, so
+// that a seat logged in at the start of its day resumes after a restart
+// at the end of it.
+const DefaultResumeTTL = 12 * time.Hour
 
 // Server is astcti's CTI server: one AMI connection, the call tracker, and
 // the seats. Run starts it in this order: check the
@@ -38,6 +51,7 @@ type Server struct {
 	client *ami.Client
 	hub    *hub
 	limits *limits
+	resume *resume.Signer // nil when tokens are off
 
 	nextID atomic.Uint64
 	panics atomic.Int64 // panics recovered in seat goroutines
@@ -72,6 +86,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("configuration in force", "file", snap.Source, "summary", snap.Summary())
 	s.holder = config.NewHolder(snap)
+	s.resume = s.loadResumeKey()
 	s.client = ami.New(s.cfg.AMI)
 	s.hub = newHub(s, snap)
 	sub := s.client.Subscribe(amiSubscription)
@@ -97,6 +112,41 @@ func (s *Server) Run(ctx context.Context) error {
 	s.closeConns()
 	s.wg.Wait()
 	return err
+}
+
+// loadResumeKey returns the signer of resume tokens, or nil when they are
+// off: by configuration, or because the key cannot be read or made (a
+// read-only directory), which leaves logins by password as they are.
+func (s *Server) loadResumeKey() *resume.Signer {
+	if s.cfg.ResumeTTL < 0 {
+		return nil
+	}
+	path := s.cfg.ResumeKeyFile
+	if path == "" {
+		path = filepath.Join(s.cfg.ConfigDir, "resume.key")
+	}
+	key, err := resume.LoadOrCreateKey(path)
+	if err == nil {
+		var signer *resume.Signer
+		if signer, err = resume.NewSigner(key); err == nil {
+			return signer
+		}
+	}
+	s.log.Warn("resume tokens are off: seats log in with their password only", "err", err)
+	return nil
+}
+
+// resumeTTL is how long the tokens made now log in.
+func (s *Server) resumeTTL() time.Duration {
+	if s.cfg.ResumeTTL == 0 {
+		return DefaultResumeTTL
+	}
+	return s.cfg.ResumeTTL
+}
+
+// checkToken reports whether token logs op in now.
+func (s *Server) checkToken(op *config.Operator, token string) bool {
+	return s.resume != nil && s.resume.Verify(op.Username, op.PasswordHash, token, time.Now())
 }
 
 // startWatcher follows the configuration directory and hands every new
