@@ -23,6 +23,7 @@ type Options struct {
 	PauseHold     time.Duration // how long a pause lasts
 	Keepalive     time.Duration // NOOP period of every seat
 	Restart       bool          // restart the server after the traffic: the reconnect storm
+	Resume        bool          // seats log in again with a resume token (TOKEN, RESUME), not the password
 	StormTimeout  time.Duration // bound of a login storm
 	Seed          int64         // of the traffic; 0 picks one
 	// RefusedSeats of the seats (the first ones) are also members of a
@@ -47,7 +48,7 @@ func DefaultOptions() Options {
 		Seats: 1000, Queues: 1, Rate: 50, Duration: 30 * time.Second, DirectPercent: 10,
 		AnswerAfter: 500 * time.Millisecond, Talk: 5 * time.Second, Strategy: "rrmemory",
 		Dialect: "modern", PauseRate: 1, PauseHold: 2 * time.Second, Keepalive: 20 * time.Second,
-		Restart: true, StormTimeout: 2 * time.Minute, LogLevel: "warn",
+		Restart: true, Resume: true, StormTimeout: 2 * time.Minute, LogLevel: "warn",
 	}
 }
 

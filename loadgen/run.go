@@ -71,6 +71,7 @@ type Result struct {
 	PBX         fakeami.Stats
 	PBXCPU      float64 // CPU seconds of the traffic phase
 	Logins      int64
+	Resumes     int64 // logins by resume token (RESUME) instead of password
 	LoginFailed map[string]int64
 	Refused     int64 // 202 lines read
 	SeatsTold   int64 // sessions that read at least one 202
@@ -142,7 +143,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.seatAddr = addr
-	r.fleet = newFleet(r.w, addr)
+	r.fleet = newFleet(r.w, addr, r.opts.Resume)
 	seatsCtx, stopSeats := context.WithCancel(ctx)
 	defer func() {
 		stopSeats()
@@ -439,7 +440,7 @@ func (r *runner) trackServerPeak() {
 // countFleet copies the fleet's counters into the result.
 func (r *runner) countFleet() {
 	c := &r.fleet.counts
-	r.res.Logins = c.logins.Load()
+	r.res.Logins, r.res.Resumes = c.logins.Load(), c.resumes.Load()
 	r.res.Refused, r.res.SeatsTold = c.refused.Load(), c.seatsTold.Load()
 	r.res.Pauses, r.res.PausesOK, r.res.PausesKO = c.pauseSent.Load(), c.pauseOK.Load(), c.pauseKO.Load()
 	r.res.Keepalives = c.keepalives.Load()

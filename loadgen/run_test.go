@@ -39,6 +39,8 @@ func TestRun(t *testing.T) {
 				assert.Equal(t, tc.seats, st.Confirmed, st.Name)
 			}
 			assert.Empty(t, res.LoginFailed, "no login fails")
+			assert.Equal(t, int64(2*tc.seats), res.Logins, "each seat logs in once a storm")
+			assert.Equal(t, int64(tc.seats), res.Resumes, "after the restart, by resume token")
 			d := res.Delivery
 			assert.Positive(t, d.Linked, "calls were linked")
 			assert.Equal(t, res.Answered, int64(d.Linked), "every answered call is in the PBX's links")

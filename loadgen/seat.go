@@ -37,6 +37,10 @@ type seat struct {
 	fleet *fleet
 
 	conn atomic.Pointer[seatconn.Conn] // the session's, nil between sessions
+	// token is the resume token of the last session (103), "" for none:
+	// the next login uses it instead of the password. The seat's
+	// goroutine alone uses it.
+	token string
 }
 
 // run keeps the seat logged in until ctx is done, then says QUIT.
@@ -77,13 +81,13 @@ func (s *seat) session(ctx context.Context) error {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { s.quit(c) })
 	defer stop()
-	lctx, cancel := context.WithTimeout(ctx, loginTimeout)
-	res, err := c.Login(lctx, f.w.operator(s.idx), operatorPass, f.w.mac(s.idx))
-	cancel()
+	res, err := s.login(ctx, c)
 	release()
 	if err != nil {
-		f.loginFailed(err)
 		return err
+	}
+	if f.resume && s.token == "" {
+		c.RequestToken()
 	}
 	f.counts.logins.Add(1)
 	f.loggedIn.Add(1)
@@ -107,6 +111,33 @@ func (s *seat) session(ctx context.Context) error {
 		}
 		sess.handle(m)
 	}
+}
+
+// login logs the seat in with its resume token when it has one, with
+// its password otherwise. A token the server refuses is forgotten, and
+// the next session logs in with the password.
+func (s *seat) login(ctx context.Context, c *seatconn.Conn) (*seatconn.LoginResult, error) {
+	f := s.fleet
+	ctx, cancel := context.WithTimeout(ctx, loginTimeout)
+	defer cancel()
+	var (
+		res *seatconn.LoginResult
+		err error
+	)
+	if s.token != "" {
+		res, err = c.Resume(ctx, f.w.operator(s.idx), s.token, f.w.mac(s.idx))
+		f.counts.resumes.Add(1)
+	} else {
+		res, err = c.Login(ctx, f.w.operator(s.idx), operatorPass, f.w.mac(s.idx))
+	}
+	var refused *seatconn.RefusedError
+	if errors.As(err, &refused) && refused.Verb == seatproto.VerbResume {
+		s.token = ""
+	}
+	if err != nil {
+		f.loginFailed(err)
+	}
+	return res, err
 }
 
 // quit ends the session at the run's end: QUIT, which the server answers
@@ -154,6 +185,8 @@ func (ss *sessionState) status(st seatproto.Status) {
 			ss.confirmed = true
 			f.confirmed.Add(1)
 		}
+	case seatproto.CodeToken:
+		ss.seat.token = st.Text
 	case seatproto.CodeQueueRefused:
 		f.counts.refused.Add(1)
 		if !ss.told {
@@ -178,15 +211,16 @@ func (ss *sessionState) end() {
 
 // fleetCounts are the fleet's counters of what the seats saw.
 type fleetCounts struct {
-	logins, loginFailures         atomic.Int64
-	refused, seatsTold, malformed atomic.Int64
-	pauseSent, pauseOK, pauseKO   atomic.Int64
-	keepalives, keepaliveFailures atomic.Int64
+	logins, loginFailures, resumes atomic.Int64
+	refused, seatsTold, malformed  atomic.Int64
+	pauseSent, pauseOK, pauseKO    atomic.Int64
+	keepalives, keepaliveFailures  atomic.Int64
 }
 
 // fleet is the run's seats.
 type fleet struct {
 	w        world
+	resume   bool // seats ask for resume tokens and log in with them
 	seatAddr atomic.Pointer[string]
 	seats    []*seat
 	dials    chan struct{} // bounds the connects and logins in progress
@@ -207,8 +241,8 @@ type fleet struct {
 // it makes the kernel drop SYNs, which clients resend only a second later.
 const maxDialing = 2048
 
-func newFleet(w world, addr string) *fleet {
-	f := &fleet{w: w, dials: make(chan struct{}, maxDialing), failures: make(map[string]int64)}
+func newFleet(w world, addr string, resume bool) *fleet {
+	f := &fleet{w: w, resume: resume, dials: make(chan struct{}, maxDialing), failures: make(map[string]int64)}
 	f.setAddr(addr)
 	f.seats = make([]*seat, w.seats)
 	for i := range f.seats {
