@@ -36,7 +36,8 @@ type seat struct {
 	idx   int
 	fleet *fleet
 
-	conn atomic.Pointer[seatconn.Conn] // the session's, nil between sessions
+	conn    atomic.Pointer[seatconn.Conn] // the session's, nil between sessions
+	pausing atomic.Bool                   // between PAUSE IN and PAUSE OUT: not picked again
 	// token is the resume token of the last session (103), "" for none:
 	// the next login uses it instead of the password. The seat's
 	// goroutine alone uses it.
@@ -357,13 +358,21 @@ func (f *fleet) pauses(ctx context.Context, rate float64, hold time.Duration, se
 			return
 		case <-t.C:
 		}
+		// A seat that is pausing is not picked again: its second PAUSE
+		// would get "302 KO pause pending", a refusal of the load's own
+		// making.
 		s := f.seats[rng.IntN(len(f.seats))]
 		c := s.conn.Load()
-		if c == nil || c.PauseIn("loadgen") != nil {
+		if c == nil || !s.pausing.CompareAndSwap(false, true) {
+			continue
+		}
+		if c.PauseIn("loadgen") != nil {
+			s.pausing.Store(false)
 			continue
 		}
 		f.counts.pauseSent.Add(1)
 		unpause.Go(func() {
+			defer s.pausing.Store(false)
 			select {
 			case <-ctx.Done():
 			case <-time.After(hold):
