@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -74,7 +75,7 @@ func (s *seat) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := seatconn.Dial(ctx, f.addr(), seatconn.Options{ReadBuffer: 1024})
+	c, err := s.dial(ctx)
 	if err != nil {
 		release()
 		return err
@@ -112,6 +113,26 @@ func (s *seat) session(ctx context.Context) error {
 		}
 		sess.handle(m)
 	}
+}
+
+// loopbackSources is how many loopback addresses the seats connect from:
+// one source address has about 28,000 ephemeral ports toward one server
+// port (net.ipv4.ip_local_port_range), fewer than a large run's seats.
+const loopbackSources = 4
+
+// dial connects the seat to the server; to a loopback server, from one of
+// loopbackSources addresses (127.0.0.1, 127.0.0.2, …), by seat.
+func (s *seat) dial(ctx context.Context) (*seatconn.Conn, error) {
+	addr := s.fleet.addr()
+	d := net.Dialer{Timeout: seatconn.DefaultDialTimeout}
+	if host, _, err := net.SplitHostPort(addr); err == nil && host == "127.0.0.1" {
+		d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+s.idx%loopbackSources))}
+	}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return seatconn.New(nc, seatconn.Options{ReadBuffer: 1024}), nil
 }
 
 // login logs the seat in with its resume token when it has one, with
