@@ -102,9 +102,10 @@ func (w world) model() (*config.Model, error) {
 
 // scenario is the fake PBX's scenario: the services' dialplan, the queues
 // (empty: the server adds the seats' phones as they log in, as in a call
-// centre) and the phones, which answer after answerAfter and hang up after
+// centre; with static, every phone is a member from the start) and the
+// phones, which answer after answerAfter and hang up after
 // talking for talk.
-func (w world) scenario(strategy string, answerAfter, talk time.Duration) string {
+func (w world) scenario(strategy string, answerAfter, talk time.Duration, static bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "A load run: %d phones, %d %s queues, a direct service.\n", w.seats, w.queues, strategy)
 	b.WriteString("-- extensions.conf --\n")
@@ -117,6 +118,11 @@ func (w world) scenario(strategy string, answerAfter, talk time.Duration) string
 	b.WriteString("-- queues.conf --\n")
 	for q := range w.queues {
 		fmt.Fprintf(&b, "[%s]\nstrategy = %s\nringinuse = no\ntimeout = 15\nretry = 1\n", w.queue(q), strategy)
+		if static {
+			for i := range w.seats {
+				fmt.Fprintf(&b, "member => %s\n", w.phone(i))
+			}
+		}
 	}
 	b.WriteString("-- phones --\n")
 	for i := range w.seats {

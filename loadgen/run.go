@@ -70,6 +70,7 @@ type Result struct {
 	RSSPerSeat  float64 // the cold storm's RSS growth per seat, bytes
 	PBX         fakeami.Stats
 	PBXCPU      float64 // CPU seconds of the traffic phase
+	Traffic     Traffic // the traffic phase at the fake PBX
 	Logins      int64
 	Resumes     int64 // logins by resume token (RESUME) instead of password
 	LoginFailed map[string]int64
@@ -117,15 +118,13 @@ type runner struct {
 	w    world
 	res  *Result
 
-	pbx      *child
-	pbxReady pbxReady
-	ctl      *control
+	pbx      *pbxPart
 	server   atomic.Pointer[child] // nil while the server is restarted
 	seatAddr string
 	fleet    *fleet
-	links    linkLog
 
 	seriesMu sync.Mutex
+	ctl      atomic.Pointer[control] // of the fake PBX in use, for the sampler
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -137,7 +136,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.startPBX(ctx); err != nil {
 		return err
 	}
-	defer r.pbx.stop(stopGrace)
+	defer func() { r.pbx.child.stop(stopGrace) }()
 	addr, err := freePort()
 	if err != nil {
 		return err
@@ -189,25 +188,47 @@ func (r *runner) writeConfig(ctx context.Context) error {
 }
 
 func (r *runner) startPBX(ctx context.Context) error {
-	spec := pbxSpec{
-		Dialect: r.opts.Dialect, Username: amiUser, Secret: amiSecret, Seed: r.opts.Seed,
-		Scenario: r.w.scenario(r.opts.Strategy, r.opts.AnswerAfter, r.opts.Talk), LogLevel: r.opts.LogLevel,
-	}
-	c, err := startChild(ctx, r.dir, partPBX, spec, &r.pbxReady, r.opts.Log)
+	p, err := r.startPBXPart(ctx, false)
 	if err != nil {
 		return err
 	}
-	r.pbx = c
-	r.ctl = newControl(r.pbxReady.Control)
-	r.links = linkLog{c: r.ctl}
+	r.pbx = p
+	r.ctl.Store(p.ctl)
 	return nil
+}
+
+// pbxPart is a running fake PBX: its process, addresses, control API and
+// the links read from it.
+type pbxPart struct {
+	child *child
+	ready pbxReady
+	ctl   *control
+	links linkLog
+}
+
+// startPBXPart starts a fake PBX with the run's scenario; with static
+// members, its queues have every phone as a member from the start (for
+// the direct approach, which has no server to add them).
+func (r *runner) startPBXPart(ctx context.Context, static bool) (*pbxPart, error) {
+	spec := pbxSpec{
+		Dialect: r.opts.Dialect, Username: amiUser, Secret: amiSecret, Seed: r.opts.Seed,
+		Scenario: r.w.scenario(r.opts.Strategy, r.opts.AnswerAfter, r.opts.Talk, static), LogLevel: r.opts.LogLevel,
+	}
+	p := &pbxPart{}
+	c, err := startChild(ctx, r.dir, partPBX, spec, &p.ready, r.opts.Log)
+	if err != nil {
+		return nil, err
+	}
+	p.child, p.ctl = c, newControl(p.ready.Control)
+	p.links = linkLog{c: p.ctl}
+	return p, nil
 }
 
 // startServer starts a server process on the run's seat address and
 // returns when it accepts seats.
 func (r *runner) startServer(ctx context.Context) error {
 	spec := serverSpec{
-		AMI: r.pbxReady.AMI, Username: amiUser, Secret: amiSecret,
+		AMI: r.pbx.ready.AMI, Username: amiUser, Secret: amiSecret,
 		ConfigDir: filepath.Join(r.dir, "config"), Listen: r.seatAddr,
 		Keepalive: 3 * r.opts.Keepalive, LogLevel: r.opts.LogLevel,
 	}
@@ -276,84 +297,125 @@ func (r *runner) waitConfirmed(ctx context.Context, phase string, since time.Tim
 		case now := <-t.C:
 			if now.Sub(lastProgress) >= time.Second {
 				lastProgress = now
-				r.progress(phase, now.Sub(since), 0, nil)
+				r.progress(phase, now.Sub(since), 0, nil, 0)
 			}
 		}
 	}
 	return true
 }
 
-// traffic runs the calls for the run's duration, then waits for them to
-// end and for the last Link lines, and counts what was delivered.
+// traffic runs the calls for the run's duration through the seats and
+// the server, and counts what was delivered.
 func (r *runner) traffic(ctx context.Context) error {
 	if r.opts.Rate == 0 || r.opts.Duration == 0 {
 		return nil
 	}
-	before, err := r.ctl.stats(ctx)
-	if err != nil {
-		return err
-	}
 	serverBefore, _ := readProcStat(r.server.Load().pid())
-	line := r.w.traffic(r.opts.Rate, r.opts.DirectPercent, r.opts.patience(), r.opts.Seed)
-	if err := r.ctl.startTraffic(ctx, line); err != nil {
-		return fmt.Errorf("loadgen: start the traffic (%s): %w", line, err)
-	}
 	pauseCtx, stopPauses := context.WithCancel(ctx)
 	pausesDone := make(chan struct{})
 	go func() {
 		defer close(pausesDone)
 		r.fleet.pauses(pauseCtx, r.opts.PauseRate, r.opts.PauseHold, r.opts.Seed)
 	}()
-	err = r.follow(ctx, "traffic", r.opts.Duration, nil)
+	tr, err := r.calls(ctx, r.pbx, "", stopPauses)
 	stopPauses()
 	<-pausesDone
 	if err != nil {
 		return err
 	}
-	if err := r.ctl.stopTraffic(ctx); err != nil {
-		return err
-	}
-	drained := func(s fakeami.Stats) bool { return s.CallsEnded >= s.CallsStarted }
-	if err := r.follow(ctx, "draining", r.opts.patience(), drained); err != nil {
-		return err
-	}
-	if err := r.follow(ctx, "last notifications", noticeGrace, nil); err != nil {
-		return err
-	}
-	after, err := r.ctl.stats(ctx)
-	if err != nil {
-		return err
-	}
 	serverAfter, _ := readProcStat(r.server.Load().pid())
-	r.res.Offered = after.CallsStarted - before.CallsStarted
-	r.res.Answered = after.CallsAnswered - before.CallsAnswered
-	r.res.PBXCPU = after.CPUSeconds - before.CPUSeconds
-	r.res.PBX = after
+	r.res.Traffic = tr
+	r.res.Offered, r.res.Answered, r.res.PBXCPU, r.res.PBX = tr.Offered, tr.Answered, tr.PBX.CPUSeconds, tr.after
 	r.res.ServerCPU = serverAfter.CPUSeconds - serverBefore.CPUSeconds
 	r.seriesMu.Lock()
 	serverAfter.MaxRSSBytes = max(serverAfter.MaxRSSBytes, r.res.Server.MaxRSSBytes)
 	r.res.Server = serverAfter
 	r.seriesMu.Unlock()
-	r.res.Delivery, r.res.Latencies = verify(r.w, r.links.links, r.fleet.takeNotices(), r.res.Started)
+	r.res.Delivery, r.res.Latencies = verify(r.w, r.pbx.links.links, r.fleet.takeNotices(), r.res.Started)
 	return nil
+}
+
+// Traffic is what one approach's traffic phase measured at the fake PBX.
+type Traffic struct {
+	Offered  int64   `json:"offered"`  // calls placed
+	Answered int64   `json:"answered"` // calls connected to a phone
+	PBX      PBXCost `json:"pbx"`
+	after    fakeami.Stats
+}
+
+// PBXCost is what the traffic cost the fake PBX: the figures the design
+// claims one shared AMI connection keeps small.
+type PBXCost struct {
+	CPUSeconds    float64 `json:"cpu_seconds"`    // of the traffic phase
+	BytesWritten  int64   `json:"bytes_written"`  // to the manager sessions, in the phase
+	EventsWritten int64   `json:"events_written"` // events written, one per session reached
+	MaxRSSBytes   int64   `json:"max_rss_bytes"`  // the process's peak
+	Sessions      int     `json:"sessions"`       // manager sessions logged in
+}
+
+// calls places the run's traffic at the fake PBX p for the run's duration,
+// stops it (and calls stopped, when set, as it ends), waits for the calls
+// to end and for the last notifications. phase prefixes the progress's
+// phases.
+func (r *runner) calls(ctx context.Context, p *pbxPart, phase string, stopped func()) (Traffic, error) {
+	var tr Traffic
+	before, err := p.ctl.stats(ctx)
+	if err != nil {
+		return tr, err
+	}
+	line := r.w.traffic(r.opts.Rate, r.opts.DirectPercent, r.opts.patience(), r.opts.Seed)
+	if err := p.ctl.startTraffic(ctx, line); err != nil {
+		return tr, fmt.Errorf("loadgen: start the traffic (%s): %w", line, err)
+	}
+	if err := r.follow(ctx, p, phase+"traffic", r.opts.Duration, nil); err != nil {
+		return tr, err
+	}
+	if stopped != nil {
+		stopped()
+	}
+	if err := p.ctl.stopTraffic(ctx); err != nil {
+		return tr, err
+	}
+	drained := func(s fakeami.Stats) bool { return s.CallsEnded >= s.CallsStarted }
+	if err := r.follow(ctx, p, phase+"draining", r.opts.patience(), drained); err != nil {
+		return tr, err
+	}
+	if err := r.follow(ctx, p, phase+"last notifications", noticeGrace, nil); err != nil {
+		return tr, err
+	}
+	after, err := p.ctl.stats(ctx)
+	if err != nil {
+		return tr, err
+	}
+	tr.after = after
+	tr.Offered = after.CallsStarted - before.CallsStarted
+	tr.Answered = after.CallsAnswered - before.CallsAnswered
+	tr.PBX = PBXCost{
+		CPUSeconds:    after.CPUSeconds - before.CPUSeconds,
+		BytesWritten:  after.BytesWritten - before.BytesWritten,
+		EventsWritten: after.EventsWritten - before.EventsWritten,
+		MaxRSSBytes:   after.MaxRSSBytes,
+		Sessions:      after.Sessions,
+	}
+	return tr, nil
 }
 
 // follow polls the fake PBX's links for d, or until done says so of its
 // stats, telling the progress.
-func (r *runner) follow(ctx context.Context, phase string, d time.Duration, done func(fakeami.Stats) bool) error {
+func (r *runner) follow(ctx context.Context, p *pbxPart, phase string, d time.Duration, done func(fakeami.Stats) bool) error {
 	start := time.Now()
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if err := r.links.poll(ctx); err != nil {
+		if err := p.links.poll(ctx); err != nil {
 			return fmt.Errorf("loadgen: follow the calls: %w", err)
 		}
-		st, err := r.ctl.stats(ctx)
+		st, err := p.ctl.stats(ctx)
 		if err != nil {
 			return err
 		}
 		elapsed := time.Since(start)
-		r.progress(phase, elapsed, d, &st)
+		r.progress(phase, elapsed, d, &st, len(p.links.links))
 		if elapsed >= d || (done != nil && done(st)) {
 			return nil
 		}
@@ -374,13 +436,13 @@ func (r *runner) restart(ctx context.Context) error {
 	return r.storm(ctx, "restart", nil)
 }
 
-func (r *runner) progress(phase string, elapsed, total time.Duration, st *fakeami.Stats) {
+func (r *runner) progress(phase string, elapsed, total time.Duration, st *fakeami.Stats, linked int) {
 	if r.opts.Progress == nil {
 		return
 	}
 	p := Progress{
 		Phase: phase, Elapsed: elapsed, Total: total, Seats: r.w.seats,
-		Confirmed: int(r.fleet.confirmed.Load()), Linked: len(r.links.links),
+		Confirmed: int(r.fleet.confirmed.Load()), Linked: linked,
 	}
 	if st != nil {
 		p.Offered = st.CallsStarted
@@ -409,7 +471,7 @@ func (r *runner) sample(ctx context.Context) {
 			if n%4 != 3 {
 				continue
 			}
-			st, err := r.ctl.stats(ctx)
+			st, err := r.ctl.Load().stats(ctx)
 			if err != nil {
 				continue
 			}

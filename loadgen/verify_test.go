@@ -60,7 +60,7 @@ func TestWorld(t *testing.T) {
 		assert.Equal(t, -1, w.seatOf(iface), iface)
 	}
 	// The scenario and the traffic line are what the fake PBX takes.
-	sc, err := scenarios.Parse("loadgen", []byte(w.scenario("rrmemory", time.Second, 2*time.Second)))
+	sc, err := scenarios.Parse("loadgen", []byte(w.scenario("rrmemory", time.Second, 2*time.Second, false)))
 	require.NoError(t, err)
 	assert.Len(t, sc.Queues, 2)
 	assert.Len(t, sc.Phones, 3)
