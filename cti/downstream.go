@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/astcti/astcti/cti/metrics"
 	"github.com/astcti/astcti/cti/seatproto"
 )
 
@@ -247,6 +248,7 @@ func (c *seatConn) checkPassword(st *loginState, md5hex string) (authed, end boo
 	userKey, addrKey := "user:"+st.user, "addr:"+c.remote
 	lim := c.srv.limits
 	if lim.users.blocked(userKey) || lim.addrs.blocked(addrKey) {
+		c.srv.metrics.LoginFailed(metrics.LoginTooManyFailures)
 		c.sendStatus(seatproto.KO(seatproto.ReasonTooManyFailures))
 		return false, false
 	}
@@ -258,6 +260,7 @@ func (c *seatConn) checkPassword(st *loginState, md5hex string) (authed, end boo
 		ok = op.CheckPassword(md5hex) && op.Enabled
 	}
 	if !ok {
+		c.srv.metrics.LoginFailed(loginFailure(op))
 		lim.users.fail(userKey)
 		lim.addrs.fail(addrKey)
 		st.failures++
