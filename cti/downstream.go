@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/metrics"
 	"github.com/astcti/astcti/cti/seatproto"
 )
 
@@ -255,6 +256,7 @@ func (c *seatConn) authenticate(st *loginState, check func(op *config.Operator) 
 	userKey, addrKey := "user:"+st.user, "addr:"+c.remote
 	lim := c.srv.limits
 	if lim.users.blocked(userKey) || lim.addrs.blocked(addrKey) {
+		c.srv.metrics.LoginFailed(metrics.LoginTooManyFailures)
 		c.sendStatus(seatproto.KO(seatproto.ReasonTooManyFailures))
 		return false, false
 	}
@@ -267,6 +269,7 @@ func (c *seatConn) authenticate(st *loginState, check func(op *config.Operator) 
 		spend()
 	}
 	if !ok {
+		c.srv.metrics.LoginFailed(loginFailure(op))
 		lim.users.fail(userKey)
 		lim.addrs.fail(addrKey)
 		st.failures++

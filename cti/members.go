@@ -145,6 +145,7 @@ func (h *hub) queueAddDone(p pending, call *ami.Call) {
 		h.retryAdd(s, p.queue, m)
 	default:
 		h.log.Warn("QueueAdd failed: refused by the PBX; retrying", "operator", s.operator, "queue", p.queue, "interface", s.iface, "err", call.Err)
+		h.srv.metrics.QueueAddRefused()
 		if !m.refused {
 			m.refused = true
 			s.conn.sendStatus(seatproto.QueueRefused(p.queue, actionMessage(call.Err)))

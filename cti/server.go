@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/buildinfo"
 	"github.com/astcti/astcti/cti/config"
 	"github.com/astcti/astcti/cti/resume"
+	"github.com/astcti/astcti/cti/metrics"
 )
 
 // Config configures a Server.
@@ -33,6 +35,13 @@ type Config struct {
 	// DefaultResumeTTL, and a negative value turns tokens off.
 	ResumeKeyFile string
 	ResumeTTL     time.Duration
+	// AdminListen is the address of the admin endpoints (/healthz, /status,
+	// /metrics; docs/operations.md), "" for none. They are unauthenticated:
+	// never expose them to a public network.
+	AdminListen string
+	// AdminReady, when set, is called with the admin listener's address
+	// once it listens. It is called before Ready, on Run's goroutine.
+	AdminReady func(admin net.Addr)
 }
 
 // DefaultResumeTTL is how long a resume token logs in: a long shift, so
@@ -53,6 +62,9 @@ type Server struct {
 	limits *limits
 	resume *resume.Signer // nil when tokens are off
 
+	metrics *metrics.Metrics
+	build   buildinfo.Info // of the running binary, for /healthz
+
 	nextID atomic.Uint64
 	panics atomic.Int64 // panics recovered in seat goroutines
 	mu     sync.Mutex
@@ -71,8 +83,16 @@ func New(cfg Config) *Server {
 	if cfg.AMI.Logger == nil {
 		cfg.AMI.Logger = cfg.Logger.With("part", "ami")
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, limits: newLimits(), conns: make(map[*seatConn]struct{})}
+	build := buildinfo.Get()
+	return &Server{
+		cfg: cfg, log: cfg.Logger, limits: newLimits(), conns: make(map[*seatConn]struct{}),
+		metrics: metrics.New(build, closeReasonLabels()), build: build,
+	}
 }
+
+// Metrics returns the server's metrics, for a program that embeds it and
+// reads or serves them itself (the admin endpoints serve them at /metrics).
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Run serves until ctx is done, then shuts down: every queue membership is
 // removed, every seat told, and Run returns nil once every goroutine it
@@ -93,6 +113,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := s.startAdmin(ctx); err != nil {
+		return err
+	}
 	// The AMI client outlives ctx: the hub's shutdown sends its QueueRemove
 	// actions through it. It is closed once the hub has stopped.
 	amiCtx, stopAMI := context.WithCancel(context.Background())
@@ -216,6 +239,7 @@ func (s *Server) accept(ln net.Listener) error {
 			defer s.recoverSeat(c)
 			c.readLoop()
 			<-c.done
+			s.metrics.SeatClosed(c.Reason().label())
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
@@ -231,6 +255,17 @@ func (s *Server) recoverSeat(c *seatConn) {
 		c.log.Error("panic in seat reader", "panic", r, "stack", string(debug.Stack()))
 		c.closeNow(CloseReadError)
 	}
+}
+
+// connStats counts the seat connections open and the bytes queued for
+// their writers.
+func (s *Server) connStats() (conns int, queued int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		queued += c.outBytes.Load()
+	}
+	return len(s.conns), queued
 }
 
 // Panics returns the number of panics recovered in seat goroutines; tests

@@ -34,6 +34,8 @@ type session struct {
 	orig          *originate  // the ORIG in flight, one at a time, until its OriginateResponse
 	actions       tokenBucket // PAUSE and ORIG cost the PBX an action each: rate-limited
 	ended         bool
+
+	pauseReason string // of the last PAUSE IN, for /status
 }
 
 // tokenBucket allows seatActionBurst actions at once, then one per
@@ -82,6 +84,7 @@ func (h *hub) login(conn *seatConn, username string) {
 	}
 	h.sessions[conn] = s
 	h.byOperator[username] = s
+	h.srv.metrics.Login()
 	conn.sendStatus(seatproto.LoggedIn())
 	conn.log.Info("operator logged in", "operator", username)
 	if op.Seat != "" {
@@ -223,6 +226,7 @@ func (h *hub) endSession(s *session, reason CloseReason) {
 		return
 	}
 	s.ended = true
+	h.obs.closed.add(s, reason)
 	h.leaveQueues(s)
 	delete(h.sessions, s.conn)
 	if h.byOperator[s.operator] == s {
@@ -266,7 +270,7 @@ func (h *hub) pauseCmd(s *session, in bool, reason string) {
 		return
 	}
 	s.pause = pr
-	s.paused = in
+	s.paused, s.pauseReason = in, reason
 	action := ami.NewAction("QueuePause", "Interface", s.iface, "Paused", strconv.FormatBool(in))
 	if in && reason != "" {
 		action.Add("Reason", reason)
