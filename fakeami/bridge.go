@@ -38,13 +38,17 @@ func (p *PBX) bridgeCall(caller, dest *channel, tech string) *bridge {
 	b := &bridge{id: p.newBridgeID(), tech: "simple_bridge", created: p.now()}
 	b.pair = [2]*channel{caller, dest}
 	p.bridges = append(p.bridges, b)
+	// The link's time is taken before its events go to the sessions,
+	// whose writers may send them at once: a reader must never see the
+	// event before the time the PBX says it wrote it.
+	linkedAt := time.Now()
 	p.em.bridgeCreate(b)
 	for _, c := range []*channel{dest, caller} {
 		b.chans = append(b.chans, c)
 		c.bridge = b
 		p.em.bridgeEnter(b, c)
 	}
-	p.recordLink(caller, dest)
+	p.recordLink(caller, dest, linkedAt)
 	if tech != "" {
 		b.tech = tech
 	}

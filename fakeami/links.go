@@ -89,12 +89,13 @@ func (p *PBX) Links(after uint64, limit int) (links []Link, lost uint64) {
 
 // recordLink notes that caller, a call from outside, now talks to dest,
 // the leg that answered it. It is called once both have entered their
-// bridge, so the linking event has just been broadcast. p.mu must be held.
-func (p *PBX) recordLink(caller, dest *channel) {
+// bridge, so the linking event has just been broadcast; at is the wall
+// time taken before it was (see bridgeCall). p.mu must be held.
+func (p *PBX) recordLink(caller, dest *channel, at time.Time) {
 	if !caller.inbound || dest.leg == nil {
 		return
 	}
-	l := Link{Uniqueid: caller.uniqueid, Member: linkMember(dest.leg.iface), UnixNano: time.Now().UnixNano()}
+	l := Link{Uniqueid: caller.uniqueid, Member: linkMember(dest.leg.iface), UnixNano: at.UnixNano()}
 	if qc, ok := dest.leg.owner.(*queueCaller); ok {
 		l.Queue = qc.q.name()
 	}
