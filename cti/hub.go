@@ -225,6 +225,7 @@ func (h *hub) handleAMI(it ami.Item) {
 		h.amiDown(it.Down)
 	case it.Frame != nil:
 		h.amiEvent(it.Frame)
+		it.Frame.Release() // the tracker and the sessions copied what they keep
 	}
 }
 
