@@ -20,6 +20,10 @@ import (
 // writer goroutine owns the write side: every line goes through Send's
 // bounded queue, so a seat that stops reading never delays the hub or the
 // other seats; it is disconnected instead.
+//
+// An idle seat holds little: the queue is an empty slice, and the writer
+// borrows a buffer from the Server only while it has lines to write
+// (BenchmarkIdleSeats in docs/performance.md).
 type seatConn struct {
 	id     uint64
 	srv    *Server
@@ -27,8 +31,12 @@ type seatConn struct {
 	remote string // the peer's IP address, for the failed-login limit
 	log    *slog.Logger
 
-	out      chan []byte  // lines to write; nil is the "flush and hang up" sentinel
-	outBytes atomic.Int64 // bytes queued in out
+	mu       sync.Mutex
+	queue    [][]byte      // lines waiting for the writer; guarded by mu
+	spare    [][]byte      // the writer's last batch, emptied, for the next one; guarded by mu
+	final    bool          // flush the queue, then hang up; guarded by mu
+	outBytes atomic.Int64  // bytes queued and not yet taken into the writer's buffer
+	wake     chan struct{} // holds a token while the writer has something to do
 
 	closing   atomic.Bool
 	reason    atomic.Int32  // CloseReason, set once by the first close
@@ -45,7 +53,7 @@ func newSeatConn(srv *Server, id uint64, nc net.Conn) *seatConn {
 	return &seatConn{
 		id: id, srv: srv, nc: nc, remote: host,
 		log:  srv.log.With("seat", id, "remote", nc.RemoteAddr().String()),
-		out:  make(chan []byte, seatQueueLines),
+		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 		stop: make(chan struct{}),
 	}
@@ -64,12 +72,27 @@ func (c *seatConn) Send(line []byte) bool {
 		c.closeNow(CloseSlowConsumer)
 		return false
 	}
-	select {
-	case c.out <- line:
-		return true
-	default:
+	c.mu.Lock()
+	if c.final {
+		c.mu.Unlock() // closed meanwhile: nothing goes after the final line
+		return false
+	}
+	if len(c.queue) >= seatQueueLines {
+		c.mu.Unlock()
 		c.closeNow(CloseSlowConsumer)
 		return false
+	}
+	c.queue = append(c.queue, line)
+	c.mu.Unlock()
+	c.signal()
+	return true
+}
+
+// signal wakes the writer, unless a token already waits for it.
+func (c *seatConn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -80,24 +103,25 @@ func (c *seatConn) sendStatus(s seatproto.Status) bool {
 
 // Close ends the session for reason: the line that tells the seat why is
 // queued after everything already queued, then the writer flushes and hangs
-// up. It is idempotent and safe to call from any goroutine; only the first
-// reason counts.
+// up; a seat whose queue is full is hung up at once. It is idempotent and
+// safe to call from any goroutine; only the first reason counts.
 func (c *seatConn) Close(reason CloseReason) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
 	c.reason.Store(int32(reason))
-	if st, ok := reason.finalLine(); ok {
-		select {
-		case c.out <- seatproto.AppendStatus(nil, st):
-		default:
-		}
+	c.mu.Lock()
+	full := len(c.queue) >= seatQueueLines
+	if st, ok := reason.finalLine(); ok && !full {
+		c.queue = append(c.queue, seatproto.AppendStatus(nil, st))
 	}
-	select {
-	case c.out <- nil:
-	default:
+	c.final = true
+	c.mu.Unlock()
+	if full {
 		c.closeOnce.Do(func() { close(c.stop) })
+		return
 	}
+	c.signal()
 }
 
 // closeNow ends the session without flushing: for a seat that does not
@@ -120,33 +144,89 @@ func (c *seatConn) Reason() CloseReason { return CloseReason(c.reason.Load()) }
 func (c *seatConn) writeLoop() {
 	defer close(c.done)
 	defer c.nc.Close()
-	w := bufio.NewWriterSize(c.nc, 16<<10)
 	for {
 		select {
 		case <-c.stop:
 			return
-		case line := <-c.out:
-			if line == nil {
-				c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
-				w.Flush()
-				return
-			}
-			c.outBytes.Add(-int64(len(line)))
-			c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
-			if _, err := w.Write(line); err != nil {
-				c.closeNow(CloseReadError)
-				return
-			}
-			if len(c.out) == 0 {
-				if err := w.Flush(); err != nil {
-					c.log.Debug("seat write failed", "err", err)
-					c.closeNow(CloseReadError)
-					return
-				}
-			}
+		case <-c.wake:
+		}
+		if c.stopped() {
+			return
+		}
+		batch, final := c.take()
+		if len(batch) > 0 && !c.write(batch) {
+			return
+		}
+		if final {
+			return
 		}
 	}
 }
+
+// stopped reports whether the session was closed without a flush.
+func (c *seatConn) stopped() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// take returns every queued line, and whether the session ends after them.
+// The slice comes back as spare once written (write), so that a seat that
+// keeps being written to reuses two slices.
+func (c *seatConn) take() (batch [][]byte, final bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	batch, c.queue, c.spare = c.queue, c.spare, nil
+	return batch, c.final
+}
+
+// write writes a batch of lines through a buffer borrowed from the Server,
+// and flushes it. It reports false when the connection failed; the session
+// is then closed.
+func (c *seatConn) write(batch [][]byte) bool {
+	w := c.srv.writeBuffer(c.nc)
+	defer c.srv.putWriteBuffer(w)
+	ok := true
+	for _, line := range batch {
+		c.outBytes.Add(-int64(len(line)))
+		if !ok {
+			continue // keep the byte count true for a Send racing the close
+		}
+		if c.stopped() {
+			return false
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
+		if _, err := w.Write(line); err != nil {
+			c.log.Debug("seat write failed", "err", err)
+			ok = false
+		}
+	}
+	if ok {
+		if err := w.Flush(); err != nil {
+			c.log.Debug("seat write failed", "err", err)
+			ok = false
+		}
+	}
+	if !ok {
+		c.closeNow(CloseReadError)
+		return false
+	}
+	clear(batch)
+	c.mu.Lock()
+	if c.spare == nil && cap(batch) <= 64 {
+		c.spare = batch[:0] // a long batch is not kept: an idle seat keeps little
+	}
+	c.mu.Unlock()
+	return true
+}
+
+// seatReadBuffer is the size of a seat reader's buffer: an idle seat keeps
+// it, so it fits the usual command (NOOP, PAUSE, ORIG), not the longest
+// line (seatproto.MaxLineLen), which ReadLine assembles when it comes.
+const seatReadBuffer = 512
 
 // loginState is the reader goroutine's state before the operator is
 // authenticated.
@@ -165,7 +245,8 @@ func (c *seatConn) readLoop() {
 }
 
 func (c *seatConn) readLines() CloseReason {
-	br := bufio.NewReaderSize(c.nc, seatproto.MaxLineLen)
+	// Commands are short; a longer line grows in ReadLine, up to the limit.
+	br := bufio.NewReaderSize(c.nc, seatReadBuffer)
 	c.sendStatus(seatproto.Welcome())
 	var login loginState
 	authed := false
