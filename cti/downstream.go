@@ -21,9 +21,10 @@ import (
 // bounded queue, so a seat that stops reading never delays the hub or the
 // other seats; it is disconnected instead.
 //
-// An idle seat holds little: the queue is an empty slice, and the writer
-// borrows a buffer from the Server only while it has lines to write
-// (BenchmarkIdleSeats in docs/performance.md).
+// An idle seat holds little (BenchmarkIdleSeats, docs/performance.md):
+// the writer runs only while it has lines to write (Send starts it, and it
+// ends once the queue is empty), its buffer is lent by the Server for that
+// time, and the queue is a slice.
 type seatConn struct {
 	id     uint64
 	srv    *Server
@@ -32,17 +33,16 @@ type seatConn struct {
 	log    *slog.Logger
 
 	mu       sync.Mutex
-	queue    [][]byte      // lines waiting for the writer; guarded by mu
-	spare    [][]byte      // the writer's last batch, emptied, for the next one; guarded by mu
-	final    bool          // flush the queue, then hang up; guarded by mu
-	outBytes atomic.Int64  // bytes queued and not yet taken into the writer's buffer
-	wake     chan struct{} // holds a token while the writer has something to do
+	queue    [][]byte     // lines waiting for the writer; guarded by mu
+	final    bool         // flush the queue, then hang up; guarded by mu
+	writing  bool         // a writer goroutine runs; guarded by mu
+	outBytes atomic.Int64 // bytes queued and not yet taken into the writer's buffer
 
 	closing   atomic.Bool
 	reason    atomic.Int32  // CloseReason, set once by the first close
-	done      chan struct{} // closed when the writer has finished
+	done      chan struct{} // closed when the last writer has hung up
 	closeOnce sync.Once
-	stop      chan struct{} // closed to stop the writer at once
+	stop      chan struct{} // closed to hang up at once
 }
 
 func newSeatConn(srv *Server, id uint64, nc net.Conn) *seatConn {
@@ -53,7 +53,6 @@ func newSeatConn(srv *Server, id uint64, nc net.Conn) *seatConn {
 	return &seatConn{
 		id: id, srv: srv, nc: nc, remote: host,
 		log:  srv.log.With("seat", id, "remote", nc.RemoteAddr().String()),
-		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 		stop: make(chan struct{}),
 	}
@@ -83,16 +82,16 @@ func (c *seatConn) Send(line []byte) bool {
 		return false
 	}
 	c.queue = append(c.queue, line)
+	c.wakeLocked()
 	c.mu.Unlock()
-	c.signal()
 	return true
 }
 
-// signal wakes the writer, unless a token already waits for it.
-func (c *seatConn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// wakeLocked starts the writer unless it runs. c.mu must be held.
+func (c *seatConn) wakeLocked() {
+	if !c.writing {
+		c.writing = true
+		c.srv.goWait(c.writeLoop)
 	}
 }
 
@@ -111,17 +110,14 @@ func (c *seatConn) Close(reason CloseReason) {
 	}
 	c.reason.Store(int32(reason))
 	c.mu.Lock()
-	full := len(c.queue) >= seatQueueLines
-	if st, ok := reason.finalLine(); ok && !full {
+	defer c.mu.Unlock()
+	if len(c.queue) >= seatQueueLines {
+		c.closeOnce.Do(func() { close(c.stop) })
+	} else if st, ok := reason.finalLine(); ok {
 		c.queue = append(c.queue, seatproto.AppendStatus(nil, st))
 	}
 	c.final = true
-	c.mu.Unlock()
-	if full {
-		c.closeOnce.Do(func() { close(c.stop) })
-		return
-	}
-	c.signal()
+	c.wakeLocked()
 }
 
 // closeNow ends the session without flushing: for a seat that does not
@@ -134,33 +130,48 @@ func (c *seatConn) closeNow(reason CloseReason) {
 	// A writer blocked on a full socket would only see stop after its
 	// write deadline; make that deadline now.
 	c.nc.SetWriteDeadline(time.Now())
+	c.mu.Lock()
+	c.wakeLocked() // a writer hangs up
+	c.mu.Unlock()
 }
 
 // Reason returns why the session ended, once it has.
 func (c *seatConn) Reason() CloseReason { return CloseReason(c.reason.Load()) }
 
-// writeLoop owns the connection's write side until the session ends, then
-// closes the connection, which also ends the reader.
+// writeLoop writes the queued lines until the queue is empty, then ends;
+// Send starts the next one. At the end of the session (final, or stop) it
+// closes the connection, which also ends the reader, and done.
 func (c *seatConn) writeLoop() {
-	defer close(c.done)
-	defer c.nc.Close()
 	for {
-		select {
-		case <-c.stop:
-			return
-		case <-c.wake:
-		}
-		if c.stopped() {
+		batch, more := c.take()
+		if !more {
 			return
 		}
-		batch, final := c.take()
-		if len(batch) > 0 && !c.write(batch) {
-			return
-		}
-		if final {
+		if batch == nil || !c.write(batch) {
+			c.hangUp()
 			return
 		}
 	}
+}
+
+// take returns every queued line, and whether to go on writing: false when
+// the queue is empty (the writer ends; the next Send starts another). A nil
+// batch with true means hang up now: the session was closed without a
+// flush, or its last lines are written.
+func (c *seatConn) take() (batch [][]byte, more bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.stopped():
+		return nil, true
+	case len(c.queue) > 0:
+		batch, c.queue = c.queue, nil
+		return batch, true
+	case c.final:
+		return nil, true
+	}
+	c.writing = false
+	return nil, false
 }
 
 // stopped reports whether the session was closed without a flush.
@@ -173,14 +184,12 @@ func (c *seatConn) stopped() bool {
 	}
 }
 
-// take returns every queued line, and whether the session ends after them.
-// The slice comes back as spare once written (write), so that a seat that
-// keeps being written to reuses two slices.
-func (c *seatConn) take() (batch [][]byte, final bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	batch, c.queue, c.spare = c.queue, c.spare, nil
-	return batch, c.final
+// hangUp ends the session's write side for good. Only the last writer of
+// a session calls it: take never lets another one run after a nil batch,
+// since stop or final is set for good.
+func (c *seatConn) hangUp() {
+	c.nc.Close()
+	close(c.done)
 }
 
 // write writes a batch of lines through a buffer borrowed from the Server,
@@ -212,15 +221,8 @@ func (c *seatConn) write(batch [][]byte) bool {
 	}
 	if !ok {
 		c.closeNow(CloseReadError)
-		return false
 	}
-	clear(batch)
-	c.mu.Lock()
-	if c.spare == nil && cap(batch) <= 64 {
-		c.spare = batch[:0] // a long batch is not kept: an idle seat keeps little
-	}
-	c.mu.Unlock()
-	return true
+	return ok
 }
 
 // seatReadBuffer is the size of a seat reader's buffer: an idle seat keeps

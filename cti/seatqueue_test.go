@@ -13,7 +13,8 @@ import (
 
 // TestSeatQueueBounds: Send refuses the line that would pass the queue's
 // bound in lines or in bytes, and closes the seat as a slow consumer; a
-// line within both bounds is queued. Nothing drains the queue here.
+// line within both bounds is queued. Nothing drains the queue here: the
+// seat's writer is taken to be running, stuck on a full socket.
 func TestSeatQueueBounds(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -30,6 +31,7 @@ func TestSeatQueueBounds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := pipeSeat(t)
+			c.writing = true
 			queued := 0
 			for _, n := range tc.lines {
 				if c.Send([]byte(strings.Repeat("x", n-1) + "\n")) {
@@ -50,7 +52,6 @@ func TestSeatQueueBounds(t *testing.T) {
 // Close is refused.
 func TestSeatCloseFlushes(t *testing.T) {
 	c, peer := pipeSeat(t)
-	go c.writeLoop()
 	for _, l := range []string{"one\n", "two\n", "three\n"} {
 		require.True(t, c.Send([]byte(l)))
 	}

@@ -185,7 +185,6 @@ func (s *Server) accept(ln net.Listener) error {
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
-		s.goWait(c.writeLoop)
 		s.goWait(func() {
 			defer s.recoverSeat(c)
 			c.readLoop()
