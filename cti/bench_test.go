@@ -3,6 +3,8 @@ package cti
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"runtime"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/calls"
 	"github.com/astcti/astcti/cti/config"
 )
 
@@ -134,3 +137,78 @@ func startTraceClient(b *testing.B, tc *traceConn) *ami.Subscription {
 	}
 	return sub
 }
+
+// BenchmarkFanOut measures the hub's side of one notification among many
+// logged-in seats: the lookup of the seat by interface, the event line
+// (seatproto.AppendEvent, with the service's action on a Link) and the
+// enqueue; the seats' writers then write it to connections that discard
+// what they get. One op is one change for one seat, the seats taken in a
+// scattered order. No socket: the sessions are made in place, as login
+// would leave them. drops counts the seats closed as slow consumers.
+func BenchmarkFanOut(b *testing.B) {
+	for _, seats := range []int{1000, 50000} {
+		for _, kind := range []calls.Kind{calls.Link, calls.Hangup} {
+			b.Run(fmt.Sprintf("seats=%d/msg=%s", seats, kind), func(b *testing.B) {
+				benchFanOut(b, seats, kind)
+			})
+		}
+	}
+}
+
+func benchFanOut(b *testing.B, seats int, kind calls.Kind) {
+	m := traceModel()
+	for i := range m.Services {
+		if m.Services[i].Name == "queue" {
+			m.Services[i].Trigger = config.TriggerBrowser
+			m.Services[i].Application = "https://crm.example.com/customer?id=${customer_id}&order=${ordernum}"
+		}
+	}
+	h := benchHub(b, m)
+	conns := make([]*seatConn, seats)
+	ifaces := make([]string, seats)
+	for i := range seats {
+		conns[i] = newSeatConn(h.srv, uint64(i+1), discardConn{})
+		ifaces[i] = fmt.Sprintf("SIP/%05d", i)
+		s := &session{conn: conns[i], operator: fmt.Sprintf("op%05d", i), iface: ifaces[i], key: ifaces[i]}
+		h.sessions[conns[i]] = s
+		h.byIface[s.key] = s
+	}
+	ch := calls.Change{Kind: kind, Call: calls.Call{
+		Uniqueid: "1764748800.1042", Channel: "SIP/00000-0000002a", CallerIDNum: "0612345678",
+		CallerIDName: "Ada Lovelace", Context: "astcti-queue-service", Exten: "100",
+		Linkedid: "1764748800.1042", Service: "queue", Queue: "astcti-queue", State: "Up",
+		Data: []calls.Var{{Name: "customer_id", Value: "4711"}, {Name: "ordernum", Value: "A-2026-0042"}},
+	}}
+	b.ReportAllocs()
+	allocs := countAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		// 7919 is prime, and prime to every seat count here: each seat
+		// in turn, far from the last one.
+		ch.Interface = ifaces[(i*7919)%seats]
+		h.notify(ch)
+	}
+	h.srv.wg.Wait() // every writer has emptied its queue
+	b.StopTimer()
+	b.ReportMetric(allocs()/float64(b.N), "allocs/event")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	drops := 0
+	for _, c := range conns {
+		if c.closing.Load() {
+			drops++
+		}
+	}
+	b.ReportMetric(float64(drops), "drops")
+}
+
+// discardConn is a connection that takes whatever is written to it.
+type discardConn struct{}
+
+func (discardConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (discardConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (discardConn) Close() error                     { return nil }
+func (discardConn) LocalAddr() net.Addr              { return traceAddr }
+func (discardConn) RemoteAddr() net.Addr             { return traceAddr }
+func (discardConn) SetDeadline(time.Time) error      { return nil }
+func (discardConn) SetReadDeadline(time.Time) error  { return nil }
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }

@@ -87,11 +87,13 @@ func (c *seatConn) Send(line []byte) bool {
 	return true
 }
 
-// wakeLocked starts the writer unless it runs. c.mu must be held.
+// wakeLocked starts the writer unless it runs; the Server waits for it.
+// c.mu must be held.
 func (c *seatConn) wakeLocked() {
 	if !c.writing {
 		c.writing = true
-		c.srv.goWait(c.writeLoop)
+		c.srv.wg.Add(1) // not goWait: no closure to allocate per start
+		go c.writeLoop()
 	}
 }
 
@@ -142,6 +144,7 @@ func (c *seatConn) Reason() CloseReason { return CloseReason(c.reason.Load()) }
 // Send starts the next one. At the end of the session (final, or stop) it
 // closes the connection, which also ends the reader, and done.
 func (c *seatConn) writeLoop() {
+	defer c.srv.wg.Done()
 	for {
 		batch, more := c.take()
 		if !more {

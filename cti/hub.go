@@ -69,6 +69,7 @@ type hub struct {
 	originates map[string]*originate // by ActionID, from sending until OriginateResponse
 	linkUp     bool
 	badAction  map[string]bool // services whose action template failed, logged once
+	scratch    []byte          // where event lines are built (eventLine)
 }
 
 // pending is what the hub remembers of an AMI action in flight.
