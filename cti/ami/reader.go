@@ -164,21 +164,27 @@ func NewReader(src io.Reader) *Reader {
 	return &Reader{src: src, buf: make([]byte, 64<<10)}
 }
 
+// sharedText is how much buffered input FrameShared copies at once: small
+// enough for the allocator's fast path and for what a kept string keeps
+// alive, large enough for tens of messages.
+const sharedText = 16 << 10
+
 // FrameShared copies the message Next returned last into f, as FrameInto
 // does, except that its strings share their memory with the frames of the
-// messages read with it: the Reader copies everything it has buffered into
-// one string when a message lies outside the last such copy, about once
-// per read from its source, instead of one string per message. The cost is
-// in what a kept string keeps: the whole copy it points into (up to the
-// buffer's size, 64 KiB by default). It suits frames whose holders are
-// done with them soon or copy what they keep, as the call tracker does.
+// messages read with it: when a message lies outside the last copy, the
+// Reader copies the buffered input from it on (sharedText bytes, or the
+// message if longer) into one string, instead of one string per message.
+// The cost is in what a kept string keeps: the whole copy it points into.
+// It suits frames whose holders are done with them soon or copy what they
+// keep, as the call tracker does.
 func (r *Reader) FrameShared(f *Frame) {
 	m := &r.msg
 	pos := r.start - len(m.raw) // m.raw ends where the next message starts
 	at := r.consumed + int64(pos)
 	n := int64(m.textLen())
 	if at < r.textAt || at+n > r.textAt+int64(len(r.text)) {
-		r.text, r.textAt = string(r.buf[pos:r.end]), at
+		end := min(r.end, pos+max(sharedText, int(n)))
+		r.text, r.textAt = string(r.buf[pos:end]), at
 	}
 	m.fill(f, r.text[at-r.textAt:])
 }
