@@ -4,13 +4,19 @@ PKGS     := ./...
 FUZZTIME ?= 30s
 BIN      := bin
 
+# The build's version and commit, printed by every binary's --version and
+# shown by the server's /healthz and astcti_build_info (cti/buildinfo).
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+LDFLAGS  := -X github.com/astcti/astcti/cti/buildinfo.version=$(VERSION) -X github.com/astcti/astcti/cti/buildinfo.commit=$(COMMIT)
+
 .PHONY: all build test check race unit demo bench bench-hub bench-compare fuzz lint clean test-asterisk
 
 all: build
 
-## build: compile every binary into ./bin
+## build: compile every binary into ./bin, stamped with VERSION and COMMIT from git
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 ## test: what CI runs: formatting, vet, staticcheck and every test with the race detector
 test: check race
@@ -104,7 +110,7 @@ release:
 	  for pkg in $$($(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./cmd/...); do \
 	    out=$(DIST)/$$(basename $$pkg)-$$os-$$arch$$ext; \
 	    echo "== $$out"; \
-	    GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $$out $$pkg; \
+	    GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(LDFLAGS)' -o $$out $$pkg; \
 	  done; \
 	done
 	cd $(DIST) && files=$$(ls | grep -v '^SHA256SUMS$$'); \

@@ -1,6 +1,11 @@
 package cti
 
-import "github.com/astcti/astcti/cti/seatproto"
+import (
+	"strings"
+	"time"
+
+	"github.com/astcti/astcti/cti/seatproto"
+)
 
 // CloseReason says why a seat session ended.
 type CloseReason int
@@ -42,6 +47,61 @@ func (r CloseReason) String() string {
 		return "server shutdown"
 	}
 	return "unknown"
+}
+
+// label is the reason as a metric label: its String in snake case.
+func (r CloseReason) label() string { return strings.ReplaceAll(r.String(), " ", "_") }
+
+// closeReasonLabels are the labels of every reason, for the metrics.
+func closeReasonLabels() []string {
+	var out []string
+	for r := CloseQuit; r <= CloseShutdown; r++ {
+		out = append(out, r.label())
+	}
+	return out
+}
+
+// closedSeat is a seat session that ended, as /status shows it.
+type closedSeat struct {
+	At        time.Time `json:"at"`
+	Seat      uint64    `json:"seat"` // the connection's number in the logs (seat=)
+	Remote    string    `json:"remote"`
+	Operator  string    `json:"operator"`
+	Interface string    `json:"interface,omitempty"`
+	Reason    string    `json:"reason"`
+}
+
+// closedRing keeps the last sessions that ended, overwriting the oldest
+// (nats ring.go). Only the hub uses it.
+type closedRing struct {
+	seats []closedSeat // a ring once full
+	next  int          // where the next one goes once full
+	size  int
+}
+
+func newClosedRing(size int) closedRing { return closedRing{size: size} }
+
+// add records the end of s for reason.
+func (r *closedRing) add(s *session, reason CloseReason) {
+	c := closedSeat{
+		At: time.Now(), Seat: s.conn.id, Remote: s.conn.remote,
+		Operator: s.operator, Interface: s.iface, Reason: reason.String(),
+	}
+	if len(r.seats) < r.size {
+		r.seats = append(r.seats, c)
+		return
+	}
+	r.seats[r.next] = c
+	r.next = (r.next + 1) % r.size
+}
+
+// list returns the sessions kept, newest first.
+func (r *closedRing) list() []closedSeat {
+	out := make([]closedSeat, 0, len(r.seats))
+	for i := range len(r.seats) {
+		out = append(out, r.seats[(r.next+len(r.seats)-1-i)%len(r.seats)])
+	}
+	return out
 }
 
 // finalLine is the status line a seat is sent as its session ends for r,

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/metrics"
 	"github.com/astcti/astcti/cti/seatproto"
 )
 
@@ -318,14 +320,21 @@ func (c *seatConn) login(st *loginState, cmd seatproto.Command) (authed, end boo
 		st.user = cmd.User
 		c.sendStatus(seatproto.OK()) // the same answer for every name: no probing
 	case seatproto.VerbPass:
-		return c.checkPassword(st, cmd.Password)
+		return c.authenticate(st, func(op *config.Operator) bool { return op.CheckPassword(cmd.Password) },
+			func() { spendPasswordCheck(cmd.Password) })
+	case seatproto.VerbResume:
+		return c.authenticate(st, func(op *config.Operator) bool { return c.srv.checkToken(op, cmd.Token) }, nil)
 	default:
 		c.sendStatus(seatproto.KO(seatproto.ReasonNotAuthenticated))
 	}
 	return false, false
 }
 
-func (c *seatConn) checkPassword(st *loginState, md5hex string) (authed, end bool) {
+// authenticate checks the credential of PASS or RESUME with check, for the
+// operator named by USER. An unknown operator costs spend, when set, as
+// long as a real check: names cannot be probed by timing. A failure counts
+// against the failed-login limit either way.
+func (c *seatConn) authenticate(st *loginState, check func(op *config.Operator) bool, spend func()) (authed, end bool) {
 	if st.user == "" {
 		c.sendStatus(seatproto.KO(seatproto.ReasonUserFirst))
 		return false, false
@@ -333,17 +342,20 @@ func (c *seatConn) checkPassword(st *loginState, md5hex string) (authed, end boo
 	userKey, addrKey := "user:"+st.user, "addr:"+c.remote
 	lim := c.srv.limits
 	if lim.users.blocked(userKey) || lim.addrs.blocked(addrKey) {
+		c.srv.metrics.LoginFailed(metrics.LoginTooManyFailures)
 		c.sendStatus(seatproto.KO(seatproto.ReasonTooManyFailures))
 		return false, false
 	}
 	op := c.srv.holder.Current().Operator(st.user)
 	ok := false
-	if op == nil {
-		spendPasswordCheck(md5hex) // as long as a real check: names cannot be probed by timing
-	} else {
-		ok = op.CheckPassword(md5hex) && op.Enabled
+	switch {
+	case op != nil:
+		ok = op.Enabled && check(op)
+	case spend != nil:
+		spend()
 	}
 	if !ok {
+		c.srv.metrics.LoginFailed(loginFailure(op))
 		lim.users.fail(userKey)
 		lim.addrs.fail(addrKey)
 		st.failures++

@@ -69,6 +69,7 @@ type hub struct {
 	originates map[string]*originate // by ActionID, from sending until OriginateResponse
 	linkUp     bool
 	badAction  map[string]bool // services whose action template failed, logged once
+	obs        hubObs          // kept only to be shown (cti/status.go)
 	scratch    []byte          // where event lines are built (eventLine)
 }
 
@@ -83,6 +84,7 @@ type pending struct {
 	// channels are the Status items of a resync waiting for QueueStatus
 	// (pendResyncQueues).
 	channels []*ami.Frame
+	sent     time.Time // when pump sent the action, for its latency metric
 }
 
 type pendingKind int
@@ -126,6 +128,7 @@ func newHub(srv *Server, snap *config.Snapshot) *hub {
 		removing:   make(map[memberKey]*removal),
 		originates: make(map[string]*originate),
 		badAction:  make(map[string]bool),
+		obs:        hubObs{snapSince: time.Now(), closed: newClosedRing(closedSeatsKept)},
 	}
 }
 
@@ -225,13 +228,15 @@ func (h *hub) handleAMI(it ami.Item) {
 	case it.Down != nil:
 		h.amiDown(it.Down)
 	case it.Frame != nil:
-		h.amiEvent(it.Frame)
+		h.amiEvent(it.Frame, it.Read)
 		it.Frame.Release() // the tracker and the sessions copied what they keep
 	}
 }
 
 func (h *hub) amiUp(up *ami.LinkUp) {
 	h.linkUp = true
+	h.obs.linkUp(up)
+	h.srv.metrics.LinkUp(up.Link > 1)
 	h.log.Info("AMI link up", "link", up.Link, "attempt", up.Attempt, "version", up.Version, "restarted", up.Restarted.String())
 	if up.Link == 1 {
 		close(h.firstUp)
@@ -242,6 +247,8 @@ func (h *hub) amiUp(up *ami.LinkUp) {
 
 func (h *hub) amiDown(down *ami.LinkDown) {
 	h.linkUp = false
+	h.obs.linkDown(down.Err)
+	h.srv.metrics.LinkDown()
 	if !errors.Is(down.Err, ami.ErrClosed) {
 		h.log.Warn("AMI link down", "err", down.Err)
 	}
@@ -254,12 +261,17 @@ func (h *hub) amiDown(down *ami.LinkDown) {
 }
 
 // amiEvent runs one event through the tracker, tells the seats, and follows
-// the queue members and originates of the sessions.
-func (h *hub) amiEvent(f *ami.Frame) {
+// the queue members and originates of the sessions. read is when the event
+// was read, the start of the notification latency.
+func (h *hub) amiEvent(f *ami.Frame, read time.Time) {
 	for _, ch := range h.tracker.Apply(f) {
-		h.notify(ch)
+		if h.notify(ch) && ch.Kind == calls.Link {
+			h.srv.metrics.Notified(read)
+		}
 	}
-	switch f.Event() {
+	name := f.Event()
+	h.srv.metrics.AMIEvent(name)
+	switch name {
 	case "QueueMemberAdded":
 		h.memberAdded(f)
 	case "QueueMemberRemoved":
@@ -323,9 +335,13 @@ func (h *hub) closeAll() {
 	}
 }
 
-func isNotThere(err error) bool {
+// isNotMember reports whether a QueueRemove failed because there is no
+// such member to remove: Asterisk answers "Not there" for a queue without
+// it, and "No such queue" when the queue itself is gone (or never was:
+// the membership was refused). Either way the removal is done.
+func isNotMember(err error) bool {
 	var ae *ami.ActionError
-	return errors.As(err, &ae) && containsFold(ae.Message, "Not there")
+	return errors.As(err, &ae) && (containsFold(ae.Message, "Not there") || containsFold(ae.Message, "No such queue"))
 }
 
 func isAlreadyThere(err error) bool {

@@ -3,7 +3,23 @@ package cti
 import (
 	"sync"
 	"time"
+
+	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/metrics"
 )
+
+// loginFailure is why a password check failed, as the metrics count it
+// (the seat is told the same "authentication failed" whatever the reason:
+// names cannot be probed).
+func loginFailure(op *config.Operator) string {
+	switch {
+	case op == nil:
+		return metrics.LoginUnknownOperator
+	case !op.Enabled:
+		return metrics.LoginOperatorDisabled
+	}
+	return metrics.LoginBadPassword
+}
 
 // loginLimiter counts failed seat logins per remote address and per
 // operator, so that guessing passwords costs time: after maxFailures

@@ -145,6 +145,7 @@ func (h *hub) queueAddDone(p pending, call *ami.Call) {
 		h.retryAdd(s, p.queue, m)
 	default:
 		h.log.Warn("QueueAdd failed: refused by the PBX; retrying", "operator", s.operator, "queue", p.queue, "interface", s.iface, "err", call.Err)
+		h.srv.metrics.QueueAddRefused()
 		if !m.refused {
 			m.refused = true
 			s.conn.sendStatus(seatproto.QueueRefused(p.queue, actionMessage(call.Err)))
@@ -173,7 +174,7 @@ func (h *hub) queueRemoveDone(p pending, call *ami.Call) {
 	}
 	r.queued = false
 	switch {
-	case call.Err == nil, isNotThere(call.Err):
+	case call.Err == nil, isNotMember(call.Err):
 		delete(h.removing, p.member)
 		for _, a := range r.parked {
 			if m := a.sess.members[a.queue]; m != nil {

@@ -45,18 +45,18 @@ var eventIDs = map[calls.Kind]string{
 }
 
 // notify sends one change to the seat whose phone it concerns, if a seat is
-// logged in there.
-func (h *hub) notify(ch calls.Change) {
+// logged in there, and reports whether it was queued for the seat.
+func (h *hub) notify(ch calls.Change) bool {
 	s := h.byIface[ch.Interface]
 	if s == nil || s.ended || s.repop {
-		return // a seat waiting for its re-pop gets the calls' state then
+		return false // a seat waiting for its re-pop gets the calls' state then
 	}
 	svc := h.snap.Service(ch.Call.Service)
 	ev := &seatproto.Event{ID: eventIDs[ch.Kind], Call: seatCall(ch.Call, svc)}
 	if ch.Kind == calls.Link && svc != nil {
 		ev.Action = h.action(svc, &ev.Call)
 	}
-	s.conn.Send(h.eventLine(ev))
+	return s.conn.Send(h.eventLine(ev))
 }
 
 // maxScratch bounds the event-line buffer the hub keeps between events.

@@ -2,6 +2,7 @@ package cti
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/astcti/astcti/cti/ami"
 )
@@ -70,6 +71,7 @@ func (h *hub) pump() {
 				continue // no longer wanted
 			}
 		}
+		it.p.sent = time.Now()
 		call := h.srv.client.Go(action, h.done)
 		h.out.inFlight++
 		h.out.peak = max(h.out.peak, h.out.inFlight)
@@ -89,6 +91,7 @@ func (h *hub) handleDone(call *ami.Call) {
 	}
 	delete(h.pending, call)
 	h.out.inFlight--
+	h.srv.metrics.ActionDone(call.Action.Action(), p.sent)
 	h.complete(p, call)
 	h.pump()
 }

@@ -2,6 +2,7 @@ package cti
 
 import (
 	"errors"
+	"time"
 
 	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/calls"
@@ -15,6 +16,7 @@ import (
 // as confirmed), and the calls the tracker holds are checked against the
 // channels the PBX still has. Seats stay connected throughout.
 func (h *hub) resync(restarted bool) {
+	h.srv.metrics.Resync()
 	if restarted {
 		h.log.Info("the PBX restarted: every call it had is gone")
 		for _, ch := range h.tracker.Reset() {
@@ -104,7 +106,7 @@ func isDisconnect(err error) bool {
 // services (live calls keep their data), and config.Diff decides what
 // changes for logged-in operators.
 func (h *hub) applyConfig(old, cur *config.Snapshot) {
-	h.snap = cur
+	h.snap, h.obs.snapSince = cur, time.Now()
 	h.tracker.SetCatalog(catalog{cur})
 	clear(h.badAction)
 	for _, ch := range config.Diff(old, cur) {

@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/buildinfo"
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/metrics"
+	"github.com/astcti/astcti/cti/resume"
 )
 
 // Config configures a Server.
@@ -26,7 +30,25 @@ type Config struct {
 	// Ready, when set, is called once seats are accepted, with the
 	// listener's address (useful with port 0).
 	Ready func(seats net.Addr)
+	// ResumeKeyFile holds the key of the resume tokens (TOKEN, RESUME:
+	// docs/protocol.md), made at the first start; "" means resume.key in
+	// ConfigDir. ResumeTTL is how long a token logs in; 0 means
+	// DefaultResumeTTL, and a negative value turns tokens off.
+	ResumeKeyFile string
+	ResumeTTL     time.Duration
+	// AdminListen is the address of the admin endpoints (/healthz, /status,
+	// /metrics; docs/operations.md), "" for none. They are unauthenticated:
+	// never expose them to a public network.
+	AdminListen string
+	// AdminReady, when set, is called with the admin listener's address
+	// once it listens. It is called before Ready, on Run's goroutine.
+	AdminReady func(admin net.Addr)
 }
+
+// DefaultResumeTTL is how long a resume token logs in: a long shift, so
+// that a seat logged in at the start of its day resumes after a restart
+// at the end of it.
+const DefaultResumeTTL = 12 * time.Hour
 
 // Server is astcti's CTI server: one AMI connection, the call tracker, and
 // the seats. Run starts it in this order: check the
@@ -39,6 +61,10 @@ type Server struct {
 	client *ami.Client
 	hub    *hub
 	limits *limits
+	resume *resume.Signer // nil when tokens are off
+
+	metrics *metrics.Metrics
+	build   buildinfo.Info // of the running binary, for /healthz
 
 	nextID atomic.Uint64
 	panics atomic.Int64 // panics recovered in seat goroutines
@@ -81,8 +107,16 @@ func New(cfg Config) *Server {
 	if cfg.AMI.Logger == nil {
 		cfg.AMI.Logger = cfg.Logger.With("part", "ami")
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, limits: newLimits(), conns: make(map[*seatConn]struct{})}
+	build := buildinfo.Get()
+	return &Server{
+		cfg: cfg, log: cfg.Logger, limits: newLimits(), conns: make(map[*seatConn]struct{}),
+		metrics: metrics.New(build, closeReasonLabels()), build: build,
+	}
 }
+
+// Metrics returns the server's metrics, for a program that embeds it and
+// reads or serves them itself (the admin endpoints serve them at /metrics).
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Run serves until ctx is done, then shuts down: every queue membership is
 // removed, every seat told, and Run returns nil once every goroutine it
@@ -96,12 +130,16 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("configuration in force", "file", snap.Source, "summary", snap.Summary())
 	s.holder = config.NewHolder(snap)
+	s.resume = s.loadResumeKey()
 	s.client = ami.New(s.cfg.AMI)
 	s.hub = newHub(s, snap)
 	sub := s.client.Subscribe(amiSubscription)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := s.startAdmin(ctx); err != nil {
+		return err
+	}
 	// The AMI client outlives ctx: the hub's shutdown sends its QueueRemove
 	// actions through it. It is closed once the hub has stopped.
 	amiCtx, stopAMI := context.WithCancel(context.Background())
@@ -121,6 +159,41 @@ func (s *Server) Run(ctx context.Context) error {
 	s.closeConns()
 	s.wg.Wait()
 	return err
+}
+
+// loadResumeKey returns the signer of resume tokens, or nil when they are
+// off: by configuration, or because the key cannot be read or made (a
+// read-only directory), which leaves logins by password as they are.
+func (s *Server) loadResumeKey() *resume.Signer {
+	if s.cfg.ResumeTTL < 0 {
+		return nil
+	}
+	path := s.cfg.ResumeKeyFile
+	if path == "" {
+		path = filepath.Join(s.cfg.ConfigDir, "resume.key")
+	}
+	key, err := resume.LoadOrCreateKey(path)
+	if err == nil {
+		var signer *resume.Signer
+		if signer, err = resume.NewSigner(key); err == nil {
+			return signer
+		}
+	}
+	s.log.Warn("resume tokens are off: seats log in with their password only", "err", err)
+	return nil
+}
+
+// resumeTTL is how long the tokens made now log in.
+func (s *Server) resumeTTL() time.Duration {
+	if s.cfg.ResumeTTL == 0 {
+		return DefaultResumeTTL
+	}
+	return s.cfg.ResumeTTL
+}
+
+// checkToken reports whether token logs op in now.
+func (s *Server) checkToken(op *config.Operator, token string) bool {
+	return s.resume != nil && s.resume.Verify(op.Username, op.PasswordHash, token, time.Now())
 }
 
 // startWatcher follows the configuration directory and hands every new
@@ -189,6 +262,7 @@ func (s *Server) accept(ln net.Listener) error {
 			defer s.recoverSeat(c)
 			c.readLoop()
 			<-c.done
+			s.metrics.SeatClosed(c.Reason().label())
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
@@ -204,6 +278,17 @@ func (s *Server) recoverSeat(c *seatConn) {
 		c.log.Error("panic in seat reader", "panic", r, "stack", string(debug.Stack()))
 		c.closeNow(CloseReadError)
 	}
+}
+
+// connStats counts the seat connections open and the bytes queued for
+// their writers.
+func (s *Server) connStats() (conns int, queued int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		queued += c.outBytes.Load()
+	}
+	return len(s.conns), queued
 }
 
 // Panics returns the number of panics recovered in seat goroutines; tests

@@ -34,6 +34,8 @@ type session struct {
 	orig          *originate  // the ORIG in flight, one at a time, until its OriginateResponse
 	actions       tokenBucket // PAUSE and ORIG cost the PBX an action each: rate-limited
 	ended         bool
+
+	pauseReason string // of the last PAUSE IN, for /status
 }
 
 // tokenBucket allows seatActionBurst actions at once, then one per
@@ -82,6 +84,7 @@ func (h *hub) login(conn *seatConn, username string) {
 	}
 	h.sessions[conn] = s
 	h.byOperator[username] = s
+	h.srv.metrics.Login()
 	conn.sendStatus(seatproto.LoggedIn())
 	conn.log.Info("operator logged in", "operator", username)
 	if op.Seat != "" {
@@ -102,8 +105,10 @@ func (h *hub) command(conn *seatConn, cmd seatproto.Command) {
 		conn.sendStatus(seatproto.OK())
 	case seatproto.VerbQuit:
 		h.endSession(s, CloseQuit)
-	case seatproto.VerbUser, seatproto.VerbPass:
+	case seatproto.VerbUser, seatproto.VerbPass, seatproto.VerbResume:
 		conn.sendStatus(seatproto.KO(seatproto.ReasonAlreadyLoggedIn))
+	case seatproto.VerbToken:
+		h.issueToken(s)
 	case seatproto.VerbMAC:
 		h.mac(s, cmd.MAC)
 	case seatproto.VerbPauseIn, seatproto.VerbPauseOut:
@@ -119,6 +124,17 @@ func (h *hub) command(conn *seatConn, cmd seatproto.Command) {
 		}
 		h.originateCmd(s, cmd)
 	}
+}
+
+// issueToken answers TOKEN: a resume token for the session's operator.
+func (h *hub) issueToken(s *session) {
+	op := h.snap.Operator(s.operator)
+	if h.srv.resume == nil || op == nil {
+		s.conn.sendStatus(seatproto.KO(seatproto.ReasonNoResume))
+		return
+	}
+	tok := h.srv.resume.Issue(op.Username, op.PasswordHash, time.Now().Add(h.srv.resumeTTL()))
+	s.conn.sendStatus(seatproto.ResumeToken(tok))
 }
 
 // mac pairs the session with the seat of that MAC address.
@@ -210,6 +226,7 @@ func (h *hub) endSession(s *session, reason CloseReason) {
 		return
 	}
 	s.ended = true
+	h.obs.closed.add(s, reason)
 	h.leaveQueues(s)
 	delete(h.sessions, s.conn)
 	if h.byOperator[s.operator] == s {
@@ -238,12 +255,22 @@ func (h *hub) pauseCmd(s *session, in bool, reason string) {
 		s.conn.sendStatus(seatproto.PauseKO("pause pending"))
 		return
 	}
+	// Only the memberships the PBX has are paused by the action and
+	// confirm it: one refused (202) or still being added would never
+	// answer, and the PAUSE would time out. One added later starts in the
+	// new pause state (QueueAdd's Paused).
 	pr := &pauseRequest{paused: in, waiting: make(map[string]bool), deadline: time.Now().Add(pauseConfirmTimeout)}
-	for q := range s.members {
-		pr.waiting[q] = true
+	for q, m := range s.members {
+		if m.confirmed {
+			pr.waiting[q] = true
+		}
+	}
+	if len(pr.waiting) == 0 {
+		s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNoQueue))
+		return
 	}
 	s.pause = pr
-	s.paused = in
+	s.paused, s.pauseReason = in, reason
 	action := ami.NewAction("QueuePause", "Interface", s.iface, "Paused", strconv.FormatBool(in))
 	if in && reason != "" {
 		action.Add("Reason", reason)

@@ -95,6 +95,18 @@ func TestQueueRefused(t *testing.T) {
 	})
 	st.Sync()
 	assert.Equal(t, 1, countLines(st, `^202 `), "the seat is told once, not at every retry")
+
+	// A pause waits for the memberships the PBX has, not the refused one.
+	st.Send("PAUSE IN lunch")
+	st.Expect(`^301 PAUSE PENDING`)
+	st.Expect(`^300 OK`)
+
+	// The refused membership was never in the PBX: its QueueRemove at
+	// shutdown answers "No such queue", which is a removal done, not one
+	// to retry until the shutdown gives up.
+	require.NoError(t, srv.Stop())
+	assert.Zero(t, srv.Logs.Count("QueueRemove failed"))
+	assert.Zero(t, srv.Logs.Count("queue members left"))
 }
 
 // confirmedQueues waits for n "200 queue" lines at st, from the start of

@@ -45,6 +45,20 @@ var (
 	seatActionEvery = time.Second
 	// tick is the hub's timer resolution for deadlines.
 	tick = 250 * time.Millisecond
+	// closedSeatsKept is how many ended sessions /status shows.
+	closedSeatsKept = 100
+
+	// The admin endpoints' HTTP server: a client gets this long to send its
+	// request and to read the answer, and an idle keep-alive connection is
+	// closed after adminIdleTimeout. adminHubWait bounds the wait for the
+	// hub's answer; adminShutdownTimeout the wait for requests in progress
+	// when the server stops.
+	adminReadTimeout     = 5 * time.Second
+	adminWriteTimeout    = 30 * time.Second
+	adminIdleTimeout     = time.Minute
+	adminMaxHeaderBytes  = 16 << 10
+	adminHubWait         = 2 * time.Second
+	adminShutdownTimeout = 2 * time.Second
 
 	// Failed-login limits (docs/protocol.md): per operator name, per
 	// remote address, and per connection.

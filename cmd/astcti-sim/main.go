@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/astcti/astcti/cmd/astcti-sim/sim"
+	"github.com/astcti/astcti/cti/buildinfo"
 	"github.com/astcti/astcti/fakeami"
 )
 
@@ -29,6 +30,7 @@ func main() {
 func newApp() *cli.App {
 	return &cli.App{
 		Name:            "astcti-sim",
+		Version:         buildinfo.Get().String(),
 		Usage:           "the astcti demo with no PBX: fake PBX, CTI server, simulated seats and traffic in one process",
 		UsageText:       "astcti-sim [options]",
 		HideHelpCommand: true,

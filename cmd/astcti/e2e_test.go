@@ -224,19 +224,23 @@ func cmdAMIOrder(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdWaitReady waits for the server's --ready-file and sets VAR to the seat
-// address in it: waitready FILE VAR.
+// address in it, and ADMINVAR to the admin address: waitready FILE VAR
+// [ADMINVAR].
 func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: waitready FILE VAR")
+	if len(args) != 2 && len(args) != 3 {
+		ts.Fatalf("usage: waitready FILE VAR [ADMINVAR]")
 	}
 	deadline := time.Now().Add(scriptWait(ts))
 	for {
 		// The server may be in the middle of writing the file: an empty or
 		// partial file is read again.
 		b, err := os.ReadFile(ts.MkAbs(args[0]))
-		var ready struct{ Seats string }
+		var ready struct{ Seats, Admin string }
 		if err == nil && json.Unmarshal(b, &ready) == nil && ready.Seats != "" {
 			ts.Setenv(args[1], ready.Seats)
+			if len(args) == 3 {
+				ts.Setenv(args[2], ready.Admin)
+			}
 			return
 		}
 		if time.Now().After(deadline) {

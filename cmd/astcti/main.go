@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/astcti/astcti/cti/buildinfo"
 )
 
 func main() {
@@ -19,8 +21,9 @@ func main() {
 
 func newApp() *cli.App {
 	return &cli.App{
-		Name:  "astcti",
-		Usage: "a CTI server for the Asterisk PBX, and its tools",
+		Name:    "astcti",
+		Version: buildinfo.Get().String(),
+		Usage:   "a CTI server for the Asterisk PBX, and its tools",
 		Description: `astcti tells the operators' seat clients about the calls that reach their
 phones, adds their seats to the queues of their services when they log in,
 and originates their calls. Run "astcti COMMAND --help" for each command.`,

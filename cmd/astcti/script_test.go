@@ -77,6 +77,7 @@ func scriptParams(d fakeami.Dialect, files []string) testscript.Params {
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"firstfile": cmdFirstFile,
+		"httpget":   cmdHTTPGet,
 	}
 	maps.Copy(cmds, e2eCmds)
 	return cmds

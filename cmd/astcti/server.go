@@ -37,6 +37,12 @@ removes every queue membership, tells every seat and exits 0.
 
 Every flag can also be set in the environment: ASTCTI_AMI, ASTCTI_AMI_USER,
 ASTCTI_AMI_SECRET, … (the flag's name in capitals, "-" as "_").
+
+--admin-listen serves /healthz (200 when the AMI link is up and a
+configuration is in force, else 503), /status (the seats logged in, the
+calls in progress, the last seats closed) and /metrics (Prometheus). It is
+off unless set, and unauthenticated: bind it to 127.0.0.1 or a management
+network, never to a public one (docs/operations.md).
 docs/asterisk.md walks through running it against a real Asterisk, from
 the manager user to the systemd unit (docs/astcti.service).
 
@@ -55,7 +61,8 @@ Example:
 			&cli.StringFlag{Name: "config-dir", Value: "/var/lib/astcti/config", Usage: "`DIR`ectory of configuration snapshots", EnvVars: []string{"ASTCTI_CONFIG_DIR"}},
 			&cli.DurationFlag{Name: "keepalive", Value: 60 * time.Second, Usage: "close a seat that sends nothing for this long", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"ASTCTI_LOG_LEVEL"}},
-			&cli.StringFlag{Name: "ready-file", Usage: "write {\"seats\": ADDR} to `FILE` once seats are accepted (for scripts)", EnvVars: []string{"ASTCTI_READY_FILE"}},
+			&cli.StringFlag{Name: "admin-listen", Usage: "serve /healthz, /status and /metrics on `ADDR`ess (e.g. 127.0.0.1:9090; off when empty; never on a public network)", EnvVars: []string{"ASTCTI_ADMIN_LISTEN"}},
+			&cli.StringFlag{Name: "ready-file", Usage: "write {\"seats\": ADDR, \"admin\": ADDR} to `FILE` once seats are accepted (for scripts)", EnvVars: []string{"ASTCTI_READY_FILE"}},
 		},
 		Action: runServer,
 	}
@@ -74,30 +81,41 @@ func runServer(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	seatsReady, adminReady := readyFile(c.String("ready-file"), logger)
 	srv := cti.New(cti.Config{
 		AMI: ami.Config{
 			Addr: c.String("ami"), Username: c.String("ami-user"), Secret: c.String("ami-secret"),
 			UseMD5Challenge: c.Bool("ami-md5"),
 			Retries:         c.Int("ami-retries"), RetryPause: c.Duration("ami-retry-pause"),
 		},
-		Listen:    c.String("listen"),
-		ConfigDir: c.String("config-dir"),
-		Keepalive: c.Duration("keepalive"),
-		Logger:    logger,
-		Ready:     readyFile(c.String("ready-file"), logger),
+		Listen:      c.String("listen"),
+		ConfigDir:   c.String("config-dir"),
+		Keepalive:   c.Duration("keepalive"),
+		Logger:      logger,
+		Ready:       seatsReady,
+		AdminListen: c.String("admin-listen"),
+		AdminReady:  adminReady,
 	})
 	return srv.Run(ctx)
 }
 
-// readyFile returns a Ready hook that writes the seat address to path.
-func readyFile(path string, log *slog.Logger) func(net.Addr) {
+// readyFile returns the Ready and AdminReady hooks that write the seat
+// address, and the admin address when there is one, to path.
+func readyFile(path string, log *slog.Logger) (seats, admin func(net.Addr)) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
-	return func(addr net.Addr) {
+	// cti.Config: AdminReady is called before Ready, on the same goroutine.
+	adminAddr := ""
+	admin = func(addr net.Addr) { adminAddr = addr.String() }
+	seats = func(addr net.Addr) {
+		ready := map[string]string{"seats": addr.String()}
+		if adminAddr != "" {
+			ready["admin"] = adminAddr
+		}
 		// Written to a temporary name and renamed, so that a script polling
 		// for the file never reads half of it.
-		b, _ := json.Marshal(map[string]string{"seats": addr.String()})
+		b, _ := json.Marshal(ready)
 		tmp := path + ".tmp"
 		err := os.WriteFile(tmp, b, 0o644)
 		if err == nil {
@@ -107,6 +125,7 @@ func readyFile(path string, log *slog.Logger) func(net.Addr) {
 			log.Error("cannot write the ready file", "file", path, "err", err)
 		}
 	}
+	return seats, admin
 }
 
 func newLogger(level string) (*slog.Logger, error) {

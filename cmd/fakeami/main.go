@@ -20,6 +20,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/astcti/astcti/cti/buildinfo"
 	"github.com/astcti/astcti/fakeami"
 	"github.com/astcti/astcti/scenarios"
 )
@@ -34,6 +35,7 @@ func main() {
 func newApp() *cli.App {
 	return &cli.App{
 		Name:            "fakeami",
+		Version:         buildinfo.Get().String(),
 		Usage:           "a fake Asterisk PBX with a manager interface (AMI), for tests, demos and load runs",
 		UsageText:       "fakeami [--listen ADDR] [--dialect 1.4|modern] [--scenario FILE]... [--control ADDR] [options]\n   fakeami --replay TRACE [--replay-speed N] [--replay-wait] [options]",
 		HideHelpCommand: true,

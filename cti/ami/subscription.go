@@ -18,6 +18,10 @@ type Item struct {
 	Frame *Frame
 	Up    *LinkUp
 	Down  *LinkDown
+	// Read is when the connection's reader handed the event over, just
+	// after reading it (zero for link changes): the start of the server's
+	// notification latency.
+	Read time.Time
 }
 
 // LinkUp tells that the client is logged in on a new connection. After it,
@@ -165,6 +169,9 @@ var errBacklog = errors.New("ami: too many events while logging in")
 // publish delivers it, or holds it back while a connection is being set up.
 // It never blocks.
 func (p *publisher) publish(it Item) error {
+	if it.Frame != nil {
+		it.Read = time.Now()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.held {

@@ -21,6 +21,8 @@ type Options struct {
 	AMI ami.Config
 	// Keepalive is the seat keepalive; 0 means the server's default.
 	Keepalive time.Duration
+	// Admin serves the admin endpoints on 127.0.0.1:0 (see AdminURL).
+	Admin bool
 }
 
 // Server is a cti.Server running in the test's process on 127.0.0.1:0.
@@ -32,12 +34,14 @@ type Server struct {
 	t      testing.TB
 	cancel context.CancelFunc
 	ready  chan net.Addr
+	admin  chan net.Addr
 	done   chan struct{} // closed when Run has returned
 	err    error         // Run's result, once done is closed
 	taken  bool          // Result gave err to the test
 
-	mu   sync.Mutex
-	addr string
+	mu       sync.Mutex
+	addr     string
+	adminURL string
 }
 
 // New starts a server with opts and does not wait for it to accept seats
@@ -58,20 +62,22 @@ func New(t testing.TB, opts Options) *Server {
 	s := &Server{
 		Dir: dir, Logs: logs, t: t,
 		ready: make(chan net.Addr, 1),
+		admin: make(chan net.Addr, 1),
 		done:  make(chan struct{}),
 	}
+	adminListen := ""
+	if opts.Admin {
+		adminListen = "127.0.0.1:0"
+	}
 	s.Server = cti.New(cti.Config{
-		AMI:       opts.AMI,
-		Listen:    "127.0.0.1:0",
-		ConfigDir: dir,
-		Keepalive: opts.Keepalive,
-		Logger:    logs.Logger(),
-		Ready: func(a net.Addr) {
-			select {
-			case s.ready <- a:
-			default: // called once; never block the server
-			}
-		},
+		AMI:         opts.AMI,
+		Listen:      "127.0.0.1:0",
+		ConfigDir:   dir,
+		Keepalive:   opts.Keepalive,
+		Logger:      logs.Logger(),
+		Ready:       func(a net.Addr) { offer(s.ready, a) },
+		AdminListen: adminListen,
+		AdminReady:  func(a net.Addr) { offer(s.admin, a) },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -95,6 +101,15 @@ func New(t testing.TB, opts Options) *Server {
 		}
 	})
 	return s
+}
+
+// offer hands a to a hook's channel; each hook is called once, and never
+// blocks the server.
+func offer(ch chan net.Addr, a net.Addr) {
+	select {
+	case ch <- a:
+	default:
+	}
 }
 
 // Start starts a server with opts and waits until it accepts seats.

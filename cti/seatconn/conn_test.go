@@ -77,8 +77,12 @@ func server(user, pass string) func(string) string {
 			return "100 OK\n"
 		case line == "PASS "+PasswordMD5(pass):
 			return "102 OK\n200 astcti-queue\n" + linkLine + "\n"
-		case strings.HasPrefix(line, "PASS "):
+		case strings.HasPrefix(line, "PASS "), strings.HasPrefix(line, "RESUME ") && line != "RESUME tok-"+user:
 			return "101 KO authentication failed\n"
+		case line == "RESUME tok-"+user:
+			return "102 OK\n"
+		case line == "TOKEN":
+			return "103 TOKEN tok-" + user + "\n"
 		case line == "MAC 00:11:22:33:44:01":
 			return "100 OK\n"
 		case strings.HasPrefix(line, "MAC "):
@@ -157,6 +161,35 @@ func TestLogin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResume logs in with a resume token instead of the password, and
+// tells a refused token apart, as a RESUME refusal.
+func TestResume(t *testing.T) {
+	s := startScript(t, "100 WELCOME\n", server("alice", "alice"))
+	c := dial(t, s.addr, Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	res, err := c.Resume(ctx, "alice", "tok-alice", "00:11:22:33:44:01")
+	require.NoError(t, err)
+	assert.Len(t, res.Answers, 3)
+	for _, want := range []string{"USER alice", "RESUME tok-alice", "MAC 00:11:22:33:44:01"} {
+		assert.Equal(t, want, <-s.got)
+	}
+	require.NoError(t, c.RequestToken())
+	assert.Equal(t, "TOKEN", <-s.got)
+	m, err := c.ReadMessage(time.Now().Add(5 * time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, seatproto.ResumeToken("tok-alice"), m.Status)
+
+	s = startScript(t, "100 WELCOME\n", server("alice", "alice"))
+	c = dial(t, s.addr, Options{})
+	_, err = c.Resume(ctx, "alice", "stale", "")
+	var re *RefusedError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, seatproto.VerbResume, re.Verb)
+	_, err = c.Resume(ctx, "alice", "not a token", "")
+	assert.Error(t, err, "refused before anything is sent")
 }
 
 func TestLoginCancelled(t *testing.T) {

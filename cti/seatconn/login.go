@@ -79,9 +79,20 @@ type step struct {
 // (lower-case hex) and, when mac is not "", the seat's MAC. It refuses a
 // value the server would refuse before anything is sent.
 func NewHandshake(user, passwordMD5, mac string) (*Handshake, error) {
+	return newHandshake(user, seatproto.Command{Verb: seatproto.VerbPass, Password: passwordMD5}, mac)
+}
+
+// NewResumeHandshake is NewHandshake with a resume token (the answer to
+// TOKEN, docs/protocol.md) instead of the password: RESUME instead of
+// PASS.
+func NewResumeHandshake(user, token, mac string) (*Handshake, error) {
+	return newHandshake(user, seatproto.Command{Verb: seatproto.VerbResume, Token: token}, mac)
+}
+
+func newHandshake(user string, credential seatproto.Command, mac string) (*Handshake, error) {
 	h := &Handshake{next: -1, steps: []step{
 		{seatproto.Command{Verb: seatproto.VerbUser, User: user}, seatproto.CodeOK},
-		{seatproto.Command{Verb: seatproto.VerbPass, Password: passwordMD5}, seatproto.CodeLoggedIn},
+		{credential, seatproto.CodeLoggedIn},
 		{seatproto.Command{Verb: seatproto.VerbMAC, MAC: mac}, seatproto.CodeOK},
 	}}
 	if mac == "" {
@@ -158,6 +169,23 @@ func (c *Conn) LoginMD5(ctx context.Context, user, passwordMD5, mac string) (*Lo
 	if err != nil {
 		return nil, err
 	}
+	return c.login(ctx, h)
+}
+
+// Resume is Login with a resume token instead of the password. A token
+// the server no longer takes (expired, the password changed, another
+// server's) is a *RefusedError for VerbResume: log in with the password
+// then.
+func (c *Conn) Resume(ctx context.Context, user, token, mac string) (*LoginResult, error) {
+	h, err := NewResumeHandshake(user, token, mac)
+	if err != nil {
+		return nil, err
+	}
+	return c.login(ctx, h)
+}
+
+// login runs h over the connection, bounded by ctx.
+func (c *Conn) login(ctx context.Context, h *Handshake) (*LoginResult, error) {
 	// One deadline for the whole login, set once, so that the cancellation
 	// below (a deadline in the past) is never overwritten.
 	deadline, _ := ctx.Deadline()
@@ -165,7 +193,7 @@ func (c *Conn) LoginMD5(ctx context.Context, user, passwordMD5, mac string) (*Lo
 		return nil, fmt.Errorf("seatconn: login: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
-	err = c.handshake(h)
+	err := c.handshake(h)
 	if !stop() {
 		return nil, fmt.Errorf("seatconn: login: %w", ctx.Err())
 	}

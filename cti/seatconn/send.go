@@ -62,5 +62,9 @@ func (c *Conn) Orig(exten, context, priority string) error {
 	return c.Send(seatproto.Command{Verb: seatproto.VerbOrig, Exten: exten, Context: context, Priority: priority})
 }
 
+// RequestToken sends TOKEN (answered "103 TOKEN token", the resume token
+// that Resume takes, or "101 KO" when the server has none to give).
+func (c *Conn) RequestToken() error { return c.Send(seatproto.Command{Verb: seatproto.VerbToken}) }
+
 // Quit sends QUIT (answered "900 OK", then the server closes).
 func (c *Conn) Quit() error { return c.Send(seatproto.Command{Verb: seatproto.VerbQuit}) }

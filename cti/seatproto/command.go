@@ -29,6 +29,8 @@ const (
 	// keeps it in 80 bytes with its NUL (app_queue.c, struct member,
 	// reason_paused[80]).
 	MaxPauseReasonLen = 79
+	// MaxTokenLen is the longest resume token RESUME accepts.
+	MaxTokenLen = 128
 )
 
 // Verb names a client command.
@@ -44,6 +46,8 @@ const (
 	VerbOrig
 	VerbPauseIn
 	VerbPauseOut
+	VerbToken  // TOKEN: ask for a resume token (answered 103)
+	VerbResume // RESUME token: log in with a resume token instead of PASS
 )
 
 var verbNames = [...]string{
@@ -55,6 +59,8 @@ var verbNames = [...]string{
 	VerbOrig:     "ORIG",
 	VerbPauseIn:  "PAUSE IN",
 	VerbPauseOut: "PAUSE OUT",
+	VerbToken:    "TOKEN",
+	VerbResume:   "RESUME",
 }
 
 // String returns the verb as it is sent: "USER", "PAUSE IN".
@@ -82,6 +88,8 @@ type Command struct {
 	Exten, Context, Priority string
 	// Reason is PAUSE IN's optional reason: the rest of the line.
 	Reason string
+	// Token is RESUME's resume token, as the server gave it (103).
+	Token string
 }
 
 // String returns the command as a line without its "\n", or a description
@@ -128,6 +136,10 @@ func ParseCommand(line []byte) (Command, error) {
 		return parseOrig(string(rest))
 	case equalFold(word, "PAUSE"):
 		return parsePause(string(rest))
+	case equalFold(word, "TOKEN"):
+		return parseNoArgs(VerbToken, rest)
+	case equalFold(word, "RESUME"):
+		return parseResume(string(rest))
 	}
 	return Command{}, &ParseError{Reason: ReasonUnknownCommand, Err: ErrUnknownCommand}
 }
@@ -139,7 +151,12 @@ func AppendCommand(dst []byte, c Command) ([]byte, error) {
 	var err error
 	dst = append(dst, c.Verb.String()...)
 	switch c.Verb {
-	case VerbNoop, VerbQuit, VerbPauseOut:
+	case VerbNoop, VerbQuit, VerbPauseOut, VerbToken:
+	case VerbResume:
+		var v string
+		if v, err = checkToken(c.Token); err == nil {
+			dst = append(append(dst, ' '), v...)
+		}
 	case VerbUser:
 		var v string
 		if v, err = checkUser(c.User); err == nil {
@@ -266,6 +283,32 @@ func parsePass(rest string) (Command, error) {
 		return Command{}, err
 	}
 	return Command{Verb: VerbPass, Password: v}, nil
+}
+
+func parseResume(rest string) (Command, error) {
+	v, err := parseOne(VerbResume, rest, "token", checkToken)
+	if err != nil {
+		return Command{}, err
+	}
+	return Command{Verb: VerbResume, Token: v}, nil
+}
+
+// checkToken accepts what a server's token may be: 1 to MaxTokenLen
+// characters of the URL-safe base64 alphabet. Whether it is a token the
+// server made is for the server to say.
+func checkToken(s string) (string, error) {
+	if s == "" {
+		return "", &ParseError{Reason: "missing token", Err: ErrMissingParam}
+	}
+	if len(s) > MaxTokenLen {
+		return "", badParam("token too long")
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return "", badParam("token is not URL-safe base64")
+		}
+	}
+	return s, nil
 }
 
 func parseMAC(rest string) (Command, error) {
@@ -482,6 +525,10 @@ func checkReason(s string) (string, error) {
 }
 
 func notTextRune(r rune) bool { return unicode.IsControl(r) || r == 0x2028 || r == 0x2029 }
+
+func isTokenChar(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_'
+}
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'

@@ -47,6 +47,8 @@ func TestParseCommand(t *testing.T) {
 		{"pause in reason 79 bytes", "PAUSE IN " + strings.Repeat("r", 79), Command{Verb: VerbPauseIn, Reason: strings.Repeat("r", 79)}},
 		{"pause in reason with specials", `PAUSE IN <b>&"x'; rm -rf /`, Command{Verb: VerbPauseIn, Reason: `<b>&"x'; rm -rf /`}},
 		{"pause out", "PAUSE OUT", Command{Verb: VerbPauseOut}},
+		{"token", "token", Command{Verb: VerbToken}},
+		{"resume", "RESUME AAECAwQFBgcICQoLDA0ODxAR-_xy", Command{Verb: VerbResume, Token: "AAECAwQFBgcICQoLDA0ODxAR-_xy"}},
 		{"pause out lower", "pause out  ", Command{Verb: VerbPauseOut}},
 	}
 	for _, tc := range tests {
@@ -122,6 +124,11 @@ func TestParseCommandErrors(t *testing.T) {
 		{"pause alone", "PAUSE", ErrMissingParam, "302 KO missing IN or OUT"},
 		{"pause bad word", "PAUSE NOW", ErrBadParam, `302 KO expected IN or OUT, not "NOW"`},
 		{"pause out extra", "PAUSE OUT lunch", ErrTooManyParams, "302 KO too many parameters"},
+		{"token extra", "TOKEN please", ErrTooManyParams, "101 KO too many parameters"},
+		{"resume alone", "RESUME", ErrMissingParam, "101 KO missing token"},
+		{"resume two", "RESUME abc def", ErrTooManyParams, "101 KO too many parameters"},
+		{"resume not base64url", "RESUME ab+/c=", ErrBadParam, "101 KO token is not URL-safe base64"},
+		{"resume too long", "RESUME " + strings.Repeat("A", MaxTokenLen+1), ErrBadParam, "101 KO token too long"},
 		{"pause in newline inside", "PAUSE IN a\rb", ErrBadParam, "302 KO pause reason has control characters"},
 		{"pause in tab", "PAUSE IN a\tb", ErrBadParam, "302 KO pause reason has control characters"},
 		{"pause in c1", "PAUSE IN a\u0085b", ErrBadParam, "302 KO pause reason has control characters"},
@@ -184,6 +191,8 @@ func TestAppendCommand(t *testing.T) {
 		{"pause in", Command{Verb: VerbPauseIn}, "PAUSE IN\n"},
 		{"pause in reason", Command{Verb: VerbPauseIn, Reason: " lunch break "}, "PAUSE IN lunch break\n"},
 		{"pause out", Command{Verb: VerbPauseOut}, "PAUSE OUT\n"},
+		{"token", Command{Verb: VerbToken}, "TOKEN\n"},
+		{"resume", Command{Verb: VerbResume, Token: "ab-_9Z"}, "RESUME ab-_9Z\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,6 +221,8 @@ func TestAppendCommandRefuses(t *testing.T) {
 		{"orig context", Command{Verb: VerbOrig, Exten: "1", Context: "", Priority: "1"}},
 		{"orig prio", Command{Verb: VerbOrig, Exten: "1", Context: "out", Priority: "x y"}},
 		{"pause reason injection", Command{Verb: VerbPauseIn, Reason: "lunch\r\nQUIT"}},
+		{"resume empty", Command{Verb: VerbResume}},
+		{"resume injection", Command{Verb: VerbResume, Token: "abc\nQUIT"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

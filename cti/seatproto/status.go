@@ -13,6 +13,7 @@ const (
 	CodeOK           = 100 // 100 WELCOME on connect; 100 OK to USER, MAC, NOOP, ORIG
 	CodeKO           = 101 // 101 KO <reason>: a command failed; the session goes on
 	CodeLoggedIn     = 102 // 102 OK: PASS accepted
+	CodeToken        = 103 // 103 TOKEN <token>: the answer to TOKEN
 	CodeQueue        = 200 // 200 <queue>: the seat is now a member of that queue
 	CodeQueueLeft    = 201 // 201 <queue>: a new configuration removed that membership
 	CodeQueueRefused = 202 // 202 <queue> <reason>: the PBX refused that membership; the server retries
@@ -48,6 +49,7 @@ const (
 	ReasonPending          = "originate pending"
 	ReasonRateLimited      = "too many requests"
 	ReasonPBXDown          = "pbx unavailable"
+	ReasonNoResume         = "resume tokens unavailable"
 	ReasonNoQueue          = "not in any queue"
 	ReasonNotConfirmed     = "pbx did not confirm"
 	ReasonKeepalive        = "keepalive timeout"
@@ -84,6 +86,10 @@ func KO(reason string) Status { return Status{CodeKO, "KO", reason} }
 
 // LoggedIn returns "102 OK", the answer to an accepted PASS.
 func LoggedIn() Status { return Status{CodeLoggedIn, "OK", ""} }
+
+// ResumeToken returns "103 TOKEN token", the answer to TOKEN: the token
+// RESUME takes instead of PASS, until it expires.
+func ResumeToken(token string) Status { return Status{CodeToken, "TOKEN", token} }
 
 // InQueue returns "200 queue": the seat was added to queue.
 func InQueue(queue string) Status { return Status{CodeQueue, queue, ""} }

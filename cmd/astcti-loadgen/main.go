@@ -1,0 +1,198 @@
+// Command astcti-loadgen is astcti's load generator: it starts a fake PBX
+// and the CTI server, logs thousands of simulated seats in at once, places
+// calls at a rate, checks that every answered call pops exactly once at
+// the right seat, and reports the latency, the login storms and what the
+// parts cost.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/astcti/astcti/loadgen"
+	"github.com/astcti/astcti/loadgen/report"
+)
+
+func main() {
+	// The load generator starts its parts by running itself again.
+	if child, err := loadgen.RunChildIfAsked(); child {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "astcti-loadgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "astcti-loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	d := loadgen.DefaultOptions()
+	return &cli.App{
+		Name:            "astcti-loadgen",
+		Usage:           "load the CTI server with simulated seats and calls, and report what it measured",
+		UsageText:       "astcti-loadgen [options]",
+		HideHelpCommand: true,
+		Description: `astcti-loadgen starts a fake PBX (fakeami) and the CTI server (astcti
+server) as processes of their own, on loopback ports, with a configuration
+of --seats operators, each at a seat with a phone (SIP/10000, SIP/10001, …),
+all members of --queues queues. Nothing else needs to run.
+
+1. Login storm: every seat connects and logs in at once (USER, PASS, MAC);
+   the storm ends when every seat has its "200 <queue>" for every queue.
+2. Traffic: --rate calls a second for --duration, into the queues and, for
+   --direct percent of them, straight to a phone; phones answer after
+   --answer-after and hang up after --talk; seats pause and unpause at
+   --pause-rate. The calls then end and the last notifications are read.
+3. Restart storm (unless --restart=false): the server is stopped and
+   started again; every seat reconnects and logs in again.
+
+Every call the fake PBX connects to a phone must give exactly one Link
+line, at that phone's seat, with the call's data: the report counts the
+lost, duplicated, misdelivered and wrong ones (all must be 0), and the
+notification latency from the fake PBX's event to the seat's read (p50,
+p90, p99, p99.9, max). It also reports the storms' times, the server's and
+the fake PBX's CPU seconds and memory, as a table on the terminal, JSON
+(--json) and a self-contained HTML page with charts (--report).
+
+The exit status is 1 when the run could not be made or a notification was
+lost, duplicated, misdelivered or wrong, or a storm did not complete.
+
+Each seat is two open files (its socket here and in the server): the
+load generator raises its limit of open files, which needs root beyond
+the hard limit (ulimit -Hn).
+
+Examples:
+  astcti-loadgen --seats 1000 --rate 50 --duration 30s --report run.html
+  astcti-loadgen --seats 10000 --rate 0 --json storm.json
+  astcti-loadgen --seats 500 --rate 20 --duration 5s --dialect 1.4`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "seats", Value: d.Seats, Usage: fmt.Sprintf("simulated seats (1-%d)", loadgen.MaxSeats)},
+			&cli.IntFlag{Name: "queues", Value: d.Queues, Usage: "queues every operator is a member of (1-20)"},
+			&cli.Float64Flag{Name: "rate", Value: d.Rate, Usage: "calls offered a second (0: no traffic, the storms only)"},
+			&cli.DurationFlag{Name: "duration", Value: d.Duration, Usage: "how long the traffic lasts"},
+			&cli.IntFlag{Name: "direct", Value: d.DirectPercent, Usage: "percent of the calls dialled straight to a phone, not queued"},
+			&cli.DurationFlag{Name: "answer-after", Value: d.AnswerAfter, Usage: "how long a phone rings before it answers"},
+			&cli.DurationFlag{Name: "talk", Value: d.Talk, Usage: "how long a call lasts once answered"},
+			&cli.StringFlag{Name: "strategy", Value: d.Strategy, Usage: "the queues' strategy: rrmemory, ringall, leastrecent, fewestcalls, random, linear, wrandom"},
+			&cli.StringFlag{Name: "dialect", Value: d.Dialect, Usage: "the fake PBX's manager dialect: modern or 1.4"},
+			&cli.Float64Flag{Name: "pause-rate", Value: d.PauseRate, Usage: "PAUSE IN a second, each to a random seat"},
+			&cli.DurationFlag{Name: "pause-hold", Value: d.PauseHold, Usage: "how long a pause lasts before PAUSE OUT"},
+			&cli.DurationFlag{Name: "keepalive", Value: d.Keepalive, Usage: "how often every seat sends NOOP"},
+			&cli.BoolFlag{Name: "restart", Value: d.Restart, Usage: "restart the server after the traffic and measure the seats' second storm"},
+			&cli.BoolFlag{Name: "resume", Value: d.Resume, Usage: "seats ask for a resume token and log in again with it, not the password (--resume=false: passwords only)"},
+			&cli.DurationFlag{Name: "storm-timeout", Value: d.StormTimeout, Usage: "give up a login storm after this long"},
+			&cli.IntFlag{Name: "refused", Usage: "make this many seats also members of a queue the PBX does not have: each must be told (202)"},
+			&cli.Int64Flag{Name: "seed", Usage: "random seed of the traffic and the pauses (0: pick one, shown in the report)"},
+			&cli.StringFlag{Name: "json", Usage: "write the report as JSON to `FILE`"},
+			&cli.StringFlag{Name: "report", Usage: "write the report as a self-contained HTML page to `FILE`"},
+			&cli.StringFlag{Name: "log", Usage: "append the fake PBX's and the server's logs to `FILE` (default: discarded)"},
+			&cli.StringFlag{Name: "log-level", Value: d.LogLevel, Usage: "the parts' log level: debug, info, warn or error"},
+			&cli.StringFlag{Name: "keep", Usage: "keep the parts' configuration and specs in `DIR` (default: a temporary directory, removed)"},
+			&cli.BoolFlag{Name: "quiet", Usage: "no progress line on the terminal"},
+		},
+		Action: run,
+	}
+}
+
+func run(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
+	}
+	opts := options(c)
+	if path := c.String("log"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.Log = f
+	}
+	bar := newProgressBar(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter))
+	opts.Progress = bar.show
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := loadgen.Run(ctx, opts)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	data := res.Report()
+	if err := report.WriteText(c.App.Writer, data); err != nil {
+		return err
+	}
+	if err := writeFile(c.String("json"), data, report.WriteJSON); err != nil {
+		return err
+	}
+	if err := writeFile(c.String("report"), data, report.WriteHTML); err != nil {
+		return err
+	}
+	return verdict(res)
+}
+
+func options(c *cli.Context) loadgen.Options {
+	o := loadgen.DefaultOptions()
+	o.Seats, o.Queues, o.Rate, o.Duration = c.Int("seats"), c.Int("queues"), c.Float64("rate"), c.Duration("duration")
+	o.DirectPercent, o.AnswerAfter, o.Talk = c.Int("direct"), c.Duration("answer-after"), c.Duration("talk")
+	o.Strategy, o.Dialect = c.String("strategy"), c.String("dialect")
+	o.PauseRate, o.PauseHold, o.Keepalive = c.Float64("pause-rate"), c.Duration("pause-hold"), c.Duration("keepalive")
+	o.Restart, o.Resume, o.StormTimeout, o.RefusedSeats = c.Bool("restart"), c.Bool("resume"), c.Duration("storm-timeout"), c.Int("refused")
+	o.Seed, o.LogLevel, o.Dir = c.Int64("seed"), c.String("log-level"), c.String("keep")
+	return o
+}
+
+// verdict is the run's exit status: an error when a notification went
+// wrong or a storm did not complete.
+func verdict(res *loadgen.Result) error {
+	if d := res.Delivery; !d.Zero() {
+		return fmt.Errorf("notifications: %d lost, %d duplicated, %d misdelivered, %d with wrong data",
+			d.Lost, d.Duplicated, d.Misdelivered, d.WrongData)
+	}
+	for _, s := range res.Storms {
+		if !s.Complete {
+			return fmt.Errorf("the %s storm confirmed %d of %d seats within %v", s.Name, s.Confirmed, s.Seats, res.Options.StormTimeout)
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, d *report.Data, write func(io.Writer, *report.Data) error) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f, d); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// durationOr returns d, or "?" for an unknown total.
+func durationOr(d time.Duration) string {
+	if d <= 0 {
+		return "?"
+	}
+	return d.Round(time.Second).String()
+}

@@ -1,0 +1,164 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/astcti/astcti/cti"
+	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/fakeami"
+	"github.com/astcti/astcti/scenarios"
+)
+
+// pbxSpec is what a fake PBX child is started with.
+type pbxSpec struct {
+	Dialect  string `json:"dialect"`
+	Scenario string `json:"scenario"` // a scenario file's text
+	Username string `json:"username"`
+	Secret   string `json:"secret"`
+	Seed     int64  `json:"seed"`
+	LogLevel string `json:"log_level"`
+}
+
+// pbxReady is a fake PBX child's ready line.
+type pbxReady struct {
+	AMI     string `json:"ami"`     // the manager interface, host:port
+	Control string `json:"control"` // the control API's base URL
+}
+
+// runPBXChild runs the fake PBX with its manager interface and its control
+// API on loopback ports until ctx is done.
+func runPBXChild(ctx context.Context, raw []byte, out io.Writer) error {
+	var spec pbxSpec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return fmt.Errorf("loadgen: pbx spec: %w", err)
+	}
+	log, err := childLogger(spec.LogLevel)
+	if err != nil {
+		return err
+	}
+	dialect, err := fakeami.ParseDialect(spec.Dialect)
+	if err != nil {
+		return err
+	}
+	sc, err := scenarios.Parse("loadgen", []byte(spec.Scenario))
+	if err != nil {
+		return fmt.Errorf("loadgen: the load scenario: %w", err)
+	}
+	pbx, err := fakeami.NewPBX(fakeami.Options{Dialect: dialect, Scenario: sc, Seed: spec.Seed, Logger: log})
+	if err != nil {
+		return err
+	}
+	srv, err := fakeami.NewServer(fakeami.Config{
+		Dialect: dialect, Username: spec.Username, Secret: spec.Secret,
+		Engine: pbx, StartTime: pbx.StartTime, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	return servePBX(ctx, pbx, srv, out)
+}
+
+// servePBX is runPBXChild once the parts are made: it listens, says so,
+// and serves until ctx is done or a part fails.
+func servePBX(ctx context.Context, pbx *fakeami.PBX, srv *fakeami.Server, out io.Writer) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	cln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           (&fakeami.Control{PBX: pbx, Server: srv}).Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- pbx.Run(ctx) }()
+	go func() {
+		if err := hs.Serve(cln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	if err := writeReady(out, pbxReady{AMI: ln.Addr().String(), Control: "http://" + cln.Addr().String()}); err != nil {
+		cancel()
+	}
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errc:
+	}
+	cancel()
+	hs.Close()
+	srv.Close()
+	return first
+}
+
+// serverSpec is what a server child is started with.
+type serverSpec struct {
+	AMI         string        `json:"ami"`
+	Username    string        `json:"username"`
+	Secret      string        `json:"secret"`
+	ConfigDir   string        `json:"config_dir"`
+	Listen      string        `json:"listen"`
+	AdminListen string        `json:"admin_listen"`
+	Keepalive   time.Duration `json:"keepalive"`
+	LogLevel    string        `json:"log_level"`
+}
+
+// serverReady is a server child's ready line.
+type serverReady struct {
+	Seats string `json:"seats"`
+	Admin string `json:"admin,omitempty"`
+}
+
+// runServerChild runs the CTI server until ctx is done.
+func runServerChild(ctx context.Context, raw []byte, out io.Writer) error {
+	var spec serverSpec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return fmt.Errorf("loadgen: server spec: %w", err)
+	}
+	log, err := childLogger(spec.LogLevel)
+	if err != nil {
+		return err
+	}
+	srv := cti.New(cti.Config{
+		AMI:       ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond},
+		Listen:    spec.Listen,
+		ConfigDir: spec.ConfigDir,
+		Keepalive: spec.Keepalive,
+		Logger:    log,
+		Ready: func(a net.Addr) {
+			writeReady(out, serverReady{Seats: a.String()})
+		},
+	})
+	return srv.Run(ctx)
+}
+
+// childLogger logs to stderr, which the parent keeps in the run's log.
+func childLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if level != "" {
+		if err := l.UnmarshalText([]byte(level)); err != nil {
+			return nil, fmt.Errorf("loadgen: log level: %w", err)
+		}
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,77 @@
+package loadgen
+
+import (
+	"time"
+
+	"github.com/astcti/astcti/fakeami"
+)
+
+// Delivery is what the seats' Link lines say of the calls the fake PBX
+// linked: every linked call must give exactly one Link, at the seat of
+// the phone that answered, with the call's data.
+type Delivery struct {
+	Linked       int `json:"linked"`       // calls the PBX connected to a phone (GET /links)
+	Notified     int `json:"notified"`     // of those, told to the right seat
+	Lost         int `json:"lost"`         // linked, never told to the right seat
+	Duplicated   int `json:"duplicated"`   // Link lines beyond the first at the right seat
+	Misdelivered int `json:"misdelivered"` // Link lines at another seat, or for no linked call
+	WrongData    int `json:"wrong_data"`   // Link lines whose customer_id is not the caller's number
+}
+
+// Zero reports whether nothing was lost, duplicated, misdelivered or wrong.
+func (d Delivery) Zero() bool {
+	return d.Lost == 0 && d.Duplicated == 0 && d.Misdelivered == 0 && d.WrongData == 0
+}
+
+// latency is one notification: when the PBX linked the call, since the
+// run's start, and how long the seat took to read its Link.
+type latency struct {
+	at, took time.Duration
+}
+
+// verify matches the seats' notices against the PBX's links. A notice for
+// a call the PBX never linked counts as misdelivered. start is the run's
+// start, the origin of the latencies' times.
+func verify(w world, links []fakeami.Link, notices []notice, start time.Time) (Delivery, []latency) {
+	byCall := make(map[string][]notice, len(links))
+	for _, n := range notices {
+		byCall[n.uid] = append(byCall[n.uid], n)
+	}
+	var d Delivery
+	lats := make([]latency, 0, len(links))
+	seen := make(map[string]bool, len(links))
+	for _, l := range links {
+		d.Linked++
+		seen[l.Uniqueid] = true
+		want := w.seatOf(l.Member)
+		right := 0
+		for _, n := range byCall[l.Uniqueid] {
+			if n.badFor {
+				d.WrongData++
+			}
+			if int(n.seat) != want {
+				d.Misdelivered++
+				continue
+			}
+			if right++; right == 1 {
+				lats = append(lats, latency{
+					at:   time.Duration(l.UnixNano - start.UnixNano()),
+					took: time.Duration(n.at - l.UnixNano),
+				})
+			}
+		}
+		switch {
+		case right == 0:
+			d.Lost++
+		default:
+			d.Notified++
+			d.Duplicated += right - 1
+		}
+	}
+	for uid, ns := range byCall {
+		if !seen[uid] {
+			d.Misdelivered += len(ns)
+		}
+	}
+	return d, lats
+}
