@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unk
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS  := -X github.com/astcti/astcti/cti/buildinfo.version=$(VERSION) -X github.com/astcti/astcti/cti/buildinfo.commit=$(COMMIT)
 
-.PHONY: all build test check race unit demo bench bench-compare fuzz lint clean test-asterisk
+.PHONY: all build test check race unit demo bench bench-hub bench-compare fuzz lint clean test-asterisk
 
 all: build
 
@@ -53,9 +53,19 @@ demo:
 	$(GO) build -o $(BIN)/astcti-sim ./cmd/astcti-sim
 	exec $(BIN)/astcti-sim
 
-## bench: benchmarks, 6 rounds each, for benchstat
+## bench: benchmarks, BENCH_COUNT rounds each, for benchstat. The cti package's
+## (the hub's input path, seat fan-out, memory per idle seat) run on one core
+## (-cpu 1): their rates are per core (docs/performance.md)
+BENCH_COUNT ?= 6
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $$($(GO) list $(PKGS) | grep -v '/cti$$')
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -cpu 1 -timeout 30m ./cti/
+
+## bench-hub: only the server-side figures of docs/performance.md: the hub's
+## input path, the call tracker, seat fan-out, memory per idle seat
+bench-hub:
+	$(GO) test -run '^$$' -bench 'BenchmarkInputPath|BenchmarkFanOut|BenchmarkIdleSeats' -benchmem -count $(BENCH_COUNT) -cpu 1 -timeout 30m ./cti/
+	$(GO) test -run '^$$' -bench 'BenchmarkApply' -benchmem -count $(BENCH_COUNT) -cpu 1 ./cti/calls/
 
 ## bench-compare: the AMI parsers side by side (ami.Reader, bare scan, net/textproto,
 ## npm asterisk-manager in a temporary folder), ROUNDS interleaved rounds on one core;

@@ -22,6 +22,11 @@ import (
 // writer goroutine owns the write side: every line goes through Send's
 // bounded queue, so a seat that stops reading never delays the hub or the
 // other seats; it is disconnected instead.
+//
+// An idle seat holds little (BenchmarkIdleSeats, docs/performance.md):
+// the writer runs only while it has lines to write (Send starts it, and it
+// ends once the queue is empty), its buffer is lent by the Server for that
+// time, and the queue is a slice.
 type seatConn struct {
 	id     uint64
 	srv    *Server
@@ -29,14 +34,17 @@ type seatConn struct {
 	remote string // the peer's IP address, for the failed-login limit
 	log    *slog.Logger
 
-	out      chan []byte  // lines to write; nil is the "flush and hang up" sentinel
-	outBytes atomic.Int64 // bytes queued in out
+	mu       sync.Mutex
+	queue    [][]byte     // lines waiting for the writer; guarded by mu
+	final    bool         // flush the queue, then hang up; guarded by mu
+	writing  bool         // a writer goroutine runs; guarded by mu
+	outBytes atomic.Int64 // bytes queued and not yet taken into the writer's buffer
 
 	closing   atomic.Bool
 	reason    atomic.Int32  // CloseReason, set once by the first close
-	done      chan struct{} // closed when the writer has finished
+	done      chan struct{} // closed when the last writer has hung up
 	closeOnce sync.Once
-	stop      chan struct{} // closed to stop the writer at once
+	stop      chan struct{} // closed to hang up at once
 }
 
 func newSeatConn(srv *Server, id uint64, nc net.Conn) *seatConn {
@@ -47,7 +55,6 @@ func newSeatConn(srv *Server, id uint64, nc net.Conn) *seatConn {
 	return &seatConn{
 		id: id, srv: srv, nc: nc, remote: host,
 		log:  srv.log.With("seat", id, "remote", nc.RemoteAddr().String()),
-		out:  make(chan []byte, seatQueueLines),
 		done: make(chan struct{}),
 		stop: make(chan struct{}),
 	}
@@ -66,12 +73,29 @@ func (c *seatConn) Send(line []byte) bool {
 		c.closeNow(CloseSlowConsumer)
 		return false
 	}
-	select {
-	case c.out <- line:
-		return true
-	default:
+	c.mu.Lock()
+	if c.final {
+		c.mu.Unlock() // closed meanwhile: nothing goes after the final line
+		return false
+	}
+	if len(c.queue) >= seatQueueLines {
+		c.mu.Unlock()
 		c.closeNow(CloseSlowConsumer)
 		return false
+	}
+	c.queue = append(c.queue, line)
+	c.wakeLocked()
+	c.mu.Unlock()
+	return true
+}
+
+// wakeLocked starts the writer unless it runs; the Server waits for it.
+// c.mu must be held.
+func (c *seatConn) wakeLocked() {
+	if !c.writing {
+		c.writing = true
+		c.srv.wg.Add(1) // not goWait: no closure to allocate per start
+		go c.writeLoop()
 	}
 }
 
@@ -82,24 +106,22 @@ func (c *seatConn) sendStatus(s seatproto.Status) bool {
 
 // Close ends the session for reason: the line that tells the seat why is
 // queued after everything already queued, then the writer flushes and hangs
-// up. It is idempotent and safe to call from any goroutine; only the first
-// reason counts.
+// up; a seat whose queue is full is hung up at once. It is idempotent and
+// safe to call from any goroutine; only the first reason counts.
 func (c *seatConn) Close(reason CloseReason) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
 	c.reason.Store(int32(reason))
-	if st, ok := reason.finalLine(); ok {
-		select {
-		case c.out <- seatproto.AppendStatus(nil, st):
-		default:
-		}
-	}
-	select {
-	case c.out <- nil:
-	default:
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) >= seatQueueLines {
 		c.closeOnce.Do(func() { close(c.stop) })
+	} else if st, ok := reason.finalLine(); ok {
+		c.queue = append(c.queue, seatproto.AppendStatus(nil, st))
 	}
+	c.final = true
+	c.wakeLocked()
 }
 
 // closeNow ends the session without flushing: for a seat that does not
@@ -112,43 +134,106 @@ func (c *seatConn) closeNow(reason CloseReason) {
 	// A writer blocked on a full socket would only see stop after its
 	// write deadline; make that deadline now.
 	c.nc.SetWriteDeadline(time.Now())
+	c.mu.Lock()
+	c.wakeLocked() // a writer hangs up
+	c.mu.Unlock()
 }
 
 // Reason returns why the session ended, once it has.
 func (c *seatConn) Reason() CloseReason { return CloseReason(c.reason.Load()) }
 
-// writeLoop owns the connection's write side until the session ends, then
-// closes the connection, which also ends the reader.
+// writeLoop writes the queued lines until the queue is empty, then ends;
+// Send starts the next one. At the end of the session (final, or stop) it
+// closes the connection, which also ends the reader, and done.
 func (c *seatConn) writeLoop() {
-	defer close(c.done)
-	defer c.nc.Close()
-	w := bufio.NewWriterSize(c.nc, 16<<10)
+	defer c.srv.wg.Done()
 	for {
-		select {
-		case <-c.stop:
+		batch, more := c.take()
+		if !more {
 			return
-		case line := <-c.out:
-			if line == nil {
-				c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
-				w.Flush()
-				return
-			}
-			c.outBytes.Add(-int64(len(line)))
-			c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
-			if _, err := w.Write(line); err != nil {
-				c.closeNow(CloseReadError)
-				return
-			}
-			if len(c.out) == 0 {
-				if err := w.Flush(); err != nil {
-					c.log.Debug("seat write failed", "err", err)
-					c.closeNow(CloseReadError)
-					return
-				}
-			}
+		}
+		if batch == nil || !c.write(batch) {
+			c.hangUp()
+			return
 		}
 	}
 }
+
+// take returns every queued line, and whether to go on writing: false when
+// the queue is empty (the writer ends; the next Send starts another). A nil
+// batch with true means hang up now: the session was closed without a
+// flush, or its last lines are written.
+func (c *seatConn) take() (batch [][]byte, more bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.stopped():
+		return nil, true
+	case len(c.queue) > 0:
+		batch, c.queue = c.queue, nil
+		return batch, true
+	case c.final:
+		return nil, true
+	}
+	c.writing = false
+	return nil, false
+}
+
+// stopped reports whether the session was closed without a flush.
+func (c *seatConn) stopped() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// hangUp ends the session's write side for good. Only the last writer of
+// a session calls it: take never lets another one run after a nil batch,
+// since stop or final is set for good.
+func (c *seatConn) hangUp() {
+	c.nc.Close()
+	close(c.done)
+}
+
+// write writes a batch of lines through a buffer borrowed from the Server,
+// and flushes it. It reports false when the connection failed; the session
+// is then closed.
+func (c *seatConn) write(batch [][]byte) bool {
+	w := c.srv.writeBuffer(c.nc)
+	defer c.srv.putWriteBuffer(w)
+	ok := true
+	for _, line := range batch {
+		c.outBytes.Add(-int64(len(line)))
+		if !ok {
+			continue // keep the byte count true for a Send racing the close
+		}
+		if c.stopped() {
+			return false
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
+		if _, err := w.Write(line); err != nil {
+			c.log.Debug("seat write failed", "err", err)
+			ok = false
+		}
+	}
+	if ok {
+		if err := w.Flush(); err != nil {
+			c.log.Debug("seat write failed", "err", err)
+			ok = false
+		}
+	}
+	if !ok {
+		c.closeNow(CloseReadError)
+	}
+	return ok
+}
+
+// seatReadBuffer is the size of a seat reader's buffer: an idle seat keeps
+// it, so it fits the usual command (NOOP, PAUSE, ORIG), not the longest
+// line (seatproto.MaxLineLen), which ReadLine assembles when it comes.
+const seatReadBuffer = 512
 
 // loginState is the reader goroutine's state before the operator is
 // authenticated.
@@ -167,7 +252,8 @@ func (c *seatConn) readLoop() {
 }
 
 func (c *seatConn) readLines() CloseReason {
-	br := bufio.NewReaderSize(c.nc, seatproto.MaxLineLen)
+	// Commands are short; a longer line grows in ReadLine, up to the limit.
+	br := bufio.NewReaderSize(c.nc, seatReadBuffer)
 	c.sendStatus(seatproto.Welcome())
 	var login loginState
 	authed := false

@@ -70,6 +70,7 @@ type hub struct {
 	linkUp     bool
 	badAction  map[string]bool // services whose action template failed, logged once
 	obs        hubObs          // kept only to be shown (cti/status.go)
+	scratch    []byte          // where event lines are built (eventLine)
 }
 
 // pending is what the hub remembers of an AMI action in flight.
@@ -228,6 +229,7 @@ func (h *hub) handleAMI(it ami.Item) {
 		h.amiDown(it.Down)
 	case it.Frame != nil:
 		h.amiEvent(it.Frame, it.Read)
+		it.Frame.Release() // the tracker and the sessions copied what they keep
 	}
 }
 

@@ -1,6 +1,8 @@
 package cti
 
 import (
+	"bytes"
+
 	"github.com/astcti/astcti/cti/calls"
 	"github.com/astcti/astcti/cti/config"
 	"github.com/astcti/astcti/cti/seatproto"
@@ -54,7 +56,24 @@ func (h *hub) notify(ch calls.Change) bool {
 	if ch.Kind == calls.Link && svc != nil {
 		ev.Action = h.action(svc, &ev.Call)
 	}
-	return s.conn.Send(seatproto.AppendEvent(nil, ev))
+	return s.conn.Send(h.eventLine(ev))
+}
+
+// maxScratch bounds the event-line buffer the hub keeps between events.
+const maxScratch = 64 << 10
+
+// eventLine returns the line of ev in a slice of its own and of its exact
+// size, which the seat's queue keeps until it is written: the line is
+// built in the hub's scratch buffer and copied once, rather than grown
+// from nothing (at 50,000 seats the garbage collector's work follows the
+// bytes allocated per notification).
+func (h *hub) eventLine(ev *seatproto.Event) []byte {
+	h.scratch = seatproto.AppendEvent(h.scratch[:0], ev)
+	line := bytes.Clone(h.scratch)
+	if cap(h.scratch) > maxScratch {
+		h.scratch = nil
+	}
+	return line
 }
 
 // seatCall is the <call> of an event: the service's variables in its
@@ -67,11 +86,13 @@ func seatCall(c calls.Call, svc *config.Service) seatproto.Call {
 		Service: c.Service, Queue: c.Queue, State: c.State,
 	}
 	if svc == nil {
+		sc.AppData = make([]seatproto.Data, 0, len(c.Data))
 		for _, v := range c.Data {
 			sc.AppData = append(sc.AppData, seatproto.Data{Key: v.Name, Value: v.Value})
 		}
 		return sc
 	}
+	sc.AppData = make([]seatproto.Data, 0, len(svc.Variables))
 	for _, name := range svc.Variables {
 		d := seatproto.Data{Key: name}
 		for _, v := range c.Data {

@@ -1,6 +1,7 @@
 package cti
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +16,8 @@ import (
 	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/buildinfo"
 	"github.com/astcti/astcti/cti/config"
-	"github.com/astcti/astcti/cti/resume"
 	"github.com/astcti/astcti/cti/metrics"
+	"github.com/astcti/astcti/cti/resume"
 )
 
 // Config configures a Server.
@@ -70,6 +71,29 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[*seatConn]struct{}
 	wg     sync.WaitGroup // every goroutine Run starts
+
+	// writeBufs are the seat writers' buffers, lent while a writer has
+	// lines to write: idle seats hold none.
+	writeBufs sync.Pool
+}
+
+// seatWriteBuffer is the size of a seat writer's buffer.
+const seatWriteBuffer = 16 << 10
+
+// writeBuffer lends a seat writer a buffer that writes to nc.
+func (s *Server) writeBuffer(nc net.Conn) *bufio.Writer {
+	w, ok := s.writeBufs.Get().(*bufio.Writer)
+	if !ok {
+		return bufio.NewWriterSize(nc, seatWriteBuffer)
+	}
+	w.Reset(nc)
+	return w
+}
+
+// putWriteBuffer takes a buffer back; its writer no longer uses it.
+func (s *Server) putWriteBuffer(w *bufio.Writer) {
+	w.Reset(nil) // keep no connection alive
+	s.writeBufs.Put(w)
 }
 
 // New returns a Server for cfg.
@@ -234,7 +258,6 @@ func (s *Server) accept(ln net.Listener) error {
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
-		s.goWait(c.writeLoop)
 		s.goWait(func() {
 			defer s.recoverSeat(c)
 			c.readLoop()

@@ -125,8 +125,9 @@ type Client struct {
 	idPrefix string
 	ids      atomic.Uint64
 
-	cur atomic.Pointer[conn] // the logged-in connection; nil while the link is down
-	pub publisher
+	cur    atomic.Pointer[conn] // the logged-in connection; nil while the link is down
+	pub    publisher
+	frames framePool // event frames released by every subscriber, for the reader
 
 	mu      sync.Mutex // guards the fields below
 	cancel  context.CancelFunc

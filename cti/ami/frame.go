@@ -2,6 +2,7 @@ package ami
 
 import (
 	"strings"
+	"sync/atomic"
 )
 
 // Field is one "Key: Value" header line of an AMI message.
@@ -21,6 +22,11 @@ type Field struct {
 type Frame struct {
 	Fields []Field
 	Output []string
+
+	// Of an event frame the client's reader filled: the pool it goes back
+	// to, and how many subscribers have yet to release it.
+	pool *framePool
+	refs int32
 }
 
 // NewAction returns an action frame named name with the given key/value pairs.
@@ -113,6 +119,21 @@ func (f *Frame) IsEvent() bool { _, ok := f.Lookup("Event"); return ok }
 
 // IsResponse reports whether the frame is a response to an action.
 func (f *Frame) IsResponse() bool { _, ok := f.Lookup("Response"); return ok }
+
+// Release tells the client that delivered f to a subscription that its
+// subscriber is done with f: it reads f and its Fields no more. The strings
+// it took from them stay valid: they are never reused. Once every
+// subscriber released it, the client fills f again with a later event, so
+// that a busy PBX costs no Frame and no field slice per event. Release is
+// optional: a frame nobody releases is garbage collected as usual. It does
+// nothing to other frames (actions, replies, list items, frames made by
+// hand). Call it once per delivery; it is safe to call from any goroutine.
+func (f *Frame) Release() {
+	if f.pool == nil || atomic.AddInt32(&f.refs, -1) != 0 {
+		return
+	}
+	f.pool.put(f)
+}
 
 // Clone returns a deep copy of f.
 func (f *Frame) Clone() *Frame {

@@ -105,6 +105,12 @@ func (m *Message) Frame() *Frame {
 // FrameInto copies the message into f, reusing f's field slice when it is
 // large enough: one allocation, the string.
 func (m *Message) FrameInto(f *Frame) {
+	m.fill(f, string(m.raw[:m.textLen()]))
+}
+
+// textLen returns how many bytes of raw the message's fields and output
+// lines span: raw without the empty line that ends it.
+func (m *Message) textLen() int {
 	last := 0
 	if n := len(m.fields); n > 0 {
 		last = int(m.fields[n-1].ve)
@@ -112,19 +118,25 @@ func (m *Message) FrameInto(f *Frame) {
 	if n := len(m.output); n > 0 && int(m.output[n-1].ke) > last {
 		last = int(m.output[n-1].ke)
 	}
-	s := string(m.raw[:last])
+	return last
+}
+
+// fill sets f's fields and output from text, a copy of (at least) the
+// message's first textLen bytes, reusing f's field slice when it is large
+// enough.
+func (m *Message) fill(f *Frame, text string) {
 	if cap(f.Fields) < len(m.fields) {
 		f.Fields = make([]Field, 0, len(m.fields))
 	}
 	f.Fields = f.Fields[:0]
 	for _, sp := range m.fields {
-		f.Fields = append(f.Fields, Field{Key: s[sp.ks:sp.ke], Value: s[sp.vs:sp.ve]})
+		f.Fields = append(f.Fields, Field{Key: text[sp.ks:sp.ke], Value: text[sp.vs:sp.ve]})
 	}
 	f.Output = nil
 	if m.output != nil {
 		f.Output = make([]string, len(m.output))
 		for i, sp := range m.output {
-			f.Output[i] = s[sp.ks:sp.ke]
+			f.Output[i] = text[sp.ks:sp.ke]
 		}
 	}
 }
@@ -139,13 +151,42 @@ type Reader struct {
 	consumed   int64 // stream offset of buf[0]
 	msg        Message
 	err        error // sticky error from src
-	MaxLine    int   // longest line accepted; DefaultMaxLine if 0
-	MaxPacket  int   // largest message accepted; DefaultMaxPacket if 0
+	// text is a copy of buffered input from stream offset textAt on,
+	// shared by the frames of the messages it holds (FrameShared).
+	text      string
+	textAt    int64
+	MaxLine   int // longest line accepted; DefaultMaxLine if 0
+	MaxPacket int // largest message accepted; DefaultMaxPacket if 0
 }
 
 // NewReader returns a Reader that reads from src.
 func NewReader(src io.Reader) *Reader {
 	return &Reader{src: src, buf: make([]byte, 64<<10)}
+}
+
+// sharedText is how much buffered input FrameShared copies at once: small
+// enough for the allocator's fast path and for what a kept string keeps
+// alive, large enough for tens of messages.
+const sharedText = 16 << 10
+
+// FrameShared copies the message Next returned last into f, as FrameInto
+// does, except that its strings share their memory with the frames of the
+// messages read with it: when a message lies outside the last copy, the
+// Reader copies the buffered input from it on (sharedText bytes, or the
+// message if longer) into one string, instead of one string per message.
+// The cost is in what a kept string keeps: the whole copy it points into.
+// It suits frames whose holders are done with them soon or copy what they
+// keep, as the call tracker does.
+func (r *Reader) FrameShared(f *Frame) {
+	m := &r.msg
+	pos := r.start - len(m.raw) // m.raw ends where the next message starts
+	at := r.consumed + int64(pos)
+	n := int64(m.textLen())
+	if at < r.textAt || at+n > r.textAt+int64(len(r.text)) {
+		end := min(r.end, pos+max(sharedText, int(n)))
+		r.text, r.textAt = string(r.buf[pos:end]), at
+	}
+	m.fill(f, r.text[at-r.textAt:])
 }
 
 // ReadBanner reads the "Asterisk Call Manager/x.y.z" line that opens a

@@ -81,6 +81,9 @@ func TestTracesRoundTrip(t *testing.T) {
 
 			_, chunked := readAll(t, &chunkReader{chunks: tr.RecvChunks()}, true)
 			assert.Equal(t, frames, chunked, "recorded read boundaries")
+			_, shared := readShared(&chunkReader{chunks: tr.RecvChunks()}, true, DefaultMaxLine, DefaultMaxPacket)
+			assert.Equal(t, io.EOF, shared.err)
+			assert.Equal(t, frames, shared.frames, "frames sharing copies of the input (FrameShared)")
 
 			if tr.Sent != nil {
 				_, actions := readAll(t, bytes.NewReader(tr.Sent), false)

@@ -13,7 +13,8 @@ import (
 // its LinkDown after its last one.
 type Item struct {
 	// Frame is an event. Every subscriber receives the same *Frame: treat
-	// it as read-only (Clone it to change it).
+	// it as read-only (Clone it to change it), and Release it once done
+	// with it, so that the client can reuse it.
 	Frame *Frame
 	Up    *LinkUp
 	Down  *LinkDown
@@ -188,6 +189,10 @@ func (p *publisher) publish(it Item) error {
 // subscription with a full buffer is closed with ErrSlowSubscriber. p.mu
 // must be held.
 func (p *publisher) deliverLocked(it Item) {
+	pooled := it.Frame != nil && it.Frame.pool != nil
+	if pooled {
+		it.Frame.pool.deliver(it.Frame, len(p.subs))
+	}
 	for i := 0; i < len(p.subs); {
 		s := p.subs[i]
 		select {
@@ -196,6 +201,9 @@ func (p *publisher) deliverLocked(it Item) {
 		default:
 			p.removeLocked(s, ErrSlowSubscriber)
 			p.log.Warn("ami: subscriber too slow, subscription closed", "buffer", cap(s.ch))
+			if pooled {
+				it.Frame.Release() // for the subscriber that never got it
+			}
 		}
 	}
 }
