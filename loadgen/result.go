@@ -55,8 +55,8 @@ func (r *Result) astctiRun() report.Run {
 	run := report.Run{
 		Name:           "astcti (one AMI connection)",
 		Latencies:      make([]report.Sample, len(r.Latencies)),
-		SeatsConfirmed: points(r.Confirmed),
-		CallsPerSecond: points(r.CallsPerSecond),
+		SeatsConfirmed: r.Confirmed,
+		CallsPerSecond: r.CallsPerSecond,
 	}
 	for i, l := range r.Latencies {
 		run.Latencies[i] = report.Sample{At: l.at, Latency: l.took}
@@ -66,7 +66,7 @@ func (r *Result) astctiRun() report.Run {
 		return report.Param{Name: name, Value: strconv.FormatInt(v, 10)}
 	}
 	run.Counters = []report.Param{
-		c("calls offered", r.Offered), c("calls answered", r.Answered),
+		c("calls offered", r.Traffic.Offered), c("calls answered", r.Traffic.Answered),
 		c("calls linked", int64(d.Linked)), c("notified", int64(d.Notified)),
 		c("lost", int64(d.Lost)), c("duplicated", int64(d.Duplicated)),
 		c("misdelivered", int64(d.Misdelivered)), c("wrong data", int64(d.WrongData)),
@@ -102,17 +102,9 @@ func (r *Result) resourceTable() report.Table {
 		Header: []string{"part", "CPU seconds", "peak RSS", "RSS per seat", "bytes written"},
 		Rows: [][]string{
 			{"server", fmt.Sprintf("%.2f", r.ServerCPU), mib(r.Server.MaxRSSBytes), fmt.Sprintf("%.1f KiB", r.RSSPerSeat/1024), "-"},
-			{"fake PBX", fmt.Sprintf("%.2f", r.PBXCPU), mib(r.PBX.MaxRSSBytes), "-", strconv.FormatInt(r.PBX.BytesWritten, 10)},
+			{"fake PBX", fmt.Sprintf("%.2f", r.Traffic.PBX.CPUSeconds), mib(r.Traffic.PBX.MaxRSSBytes), "-", strconv.FormatInt(r.Traffic.PBX.BytesWritten, 10)},
 		},
 	}
-}
-
-func points(ps []Point) []report.Point {
-	out := make([]report.Point, len(ps))
-	for i, p := range ps {
-		out[i] = report.Point{At: p.At, Value: p.Value}
-	}
-	return out
 }
 
 func sum(m map[string]int64) int64 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/astcti/astcti/cti/config"
 	"github.com/astcti/astcti/fakeami"
+	"github.com/astcti/astcti/loadgen/report"
 )
 
 // The fake PBX's manager account for the server.
@@ -44,32 +45,21 @@ type Storm struct {
 	ServerCPU float64 `json:"server_cpu_seconds"`
 }
 
-// Point is a value of a series at a time since the run's start.
-type Point struct {
-	At    time.Duration
-	Value float64
-}
-
 // Result is what a run measured.
 type Result struct {
-	Options  Options
-	Started  time.Time
-	Ended    time.Time
-	Storms   []Storm
-	Delivery Delivery
-	// Offered and Answered count the calls of the traffic phase, as the
-	// fake PBX counted them.
-	Offered, Answered int64
-	Latencies         []latency
-	Confirmed         []Point // seats confirmed over time
-	CallsPerSecond    []Point // calls offered a second, over time
+	Options        Options
+	Started        time.Time
+	Ended          time.Time
+	Storms         []Storm
+	Delivery       Delivery
+	Latencies      []latency
+	Confirmed      []report.Point // seats confirmed over time
+	CallsPerSecond []report.Point // calls offered a second, over time
 	// Server is the server process during the traffic phase, and its peak
 	// memory over the whole first process.
 	Server      procStat
 	ServerCPU   float64 // CPU seconds of the traffic phase
 	RSSPerSeat  float64 // the cold storm's RSS growth per seat, bytes
-	PBX         fakeami.Stats
-	PBXCPU      float64 // CPU seconds of the traffic phase
 	Traffic     Traffic // the traffic phase at the fake PBX
 	Logins      int64
 	Resumes     int64 // logins by resume token (RESUME) instead of password
@@ -325,7 +315,6 @@ func (r *runner) traffic(ctx context.Context) error {
 	}
 	serverAfter, _ := readProcStat(r.server.Load().pid())
 	r.res.Traffic = tr
-	r.res.Offered, r.res.Answered, r.res.PBXCPU, r.res.PBX = tr.Offered, tr.Answered, tr.PBX.CPUSeconds, tr.after
 	r.res.ServerCPU = serverAfter.CPUSeconds - serverBefore.CPUSeconds
 	r.seriesMu.Lock()
 	serverAfter.MaxRSSBytes = max(serverAfter.MaxRSSBytes, r.res.Server.MaxRSSBytes)
@@ -340,7 +329,6 @@ type Traffic struct {
 	Offered  int64   `json:"offered"`  // calls placed
 	Answered int64   `json:"answered"` // calls connected to a phone
 	PBX      PBXCost `json:"pbx"`
-	after    fakeami.Stats
 }
 
 // PBXCost is what the traffic cost the fake PBX: the figures the design
@@ -387,7 +375,6 @@ func (r *runner) calls(ctx context.Context, p *pbxPart, phase string, stopped fu
 	if err != nil {
 		return tr, err
 	}
-	tr.after = after
 	tr.Offered = after.CallsStarted - before.CallsStarted
 	tr.Answered = after.CallsAnswered - before.CallsAnswered
 	tr.PBX = PBXCost{
@@ -466,7 +453,7 @@ func (r *runner) sample(ctx context.Context) {
 		case now := <-t.C:
 			at := now.Sub(r.res.Started)
 			r.seriesMu.Lock()
-			r.res.Confirmed = append(r.res.Confirmed, Point{at, float64(r.fleet.confirmed.Load())})
+			r.res.Confirmed = append(r.res.Confirmed, report.Point{At: at, Value: float64(r.fleet.confirmed.Load())})
 			r.seriesMu.Unlock()
 			if n%4 != 3 {
 				continue
@@ -478,7 +465,7 @@ func (r *runner) sample(ctx context.Context) {
 			rate := float64(st.CallsStarted-lastCalls) / now.Sub(lastAt).Seconds()
 			lastCalls, lastAt = st.CallsStarted, now
 			r.seriesMu.Lock()
-			r.res.CallsPerSecond = append(r.res.CallsPerSecond, Point{at, rate})
+			r.res.CallsPerSecond = append(r.res.CallsPerSecond, report.Point{At: at, Value: rate})
 			r.seriesMu.Unlock()
 			r.trackServerPeak()
 		}

@@ -43,7 +43,7 @@ func TestRun(t *testing.T) {
 			assert.Equal(t, int64(tc.seats), res.Resumes, "after the restart, by resume token")
 			d := res.Delivery
 			assert.Positive(t, d.Linked, "calls were linked")
-			assert.Equal(t, res.Answered, int64(d.Linked), "every answered call is in the PBX's links")
+			assert.Equal(t, res.Traffic.Answered, int64(d.Linked), "every answered call is in the PBX's links")
 			assert.Equal(t, d.Linked, d.Notified, "every linked call is notified")
 			assert.Zero(t, d.Lost, "lost")
 			assert.Zero(t, d.Duplicated, "duplicated")
