@@ -39,6 +39,9 @@ type seat struct {
 
 	conn    atomic.Pointer[seatconn.Conn] // the session's, nil between sessions
 	pausing atomic.Bool                   // between PAUSE IN and PAUSE OUT: not picked again
+	// unanswered counts the session's PAUSE commands the server has not
+	// answered yet: a seat is picked again only once it is zero.
+	unanswered atomic.Int32
 	// token is the resume token of the last session (103), "" for none:
 	// the next login uses it instead of the password. The seat's
 	// goroutine alone uses it.
@@ -97,6 +100,7 @@ func (s *seat) session(ctx context.Context) error {
 	sess := &sessionState{seat: s}
 	defer func() {
 		s.conn.Store(nil)
+		s.unanswered.Store(0) // a closed session answers nothing more
 		sess.end()
 	}()
 	for _, m := range res.Early {
@@ -217,8 +221,10 @@ func (ss *sessionState) status(st seatproto.Status) {
 		}
 	case seatproto.CodePauseOK:
 		f.counts.pauseOK.Add(1)
+		ss.seat.unanswered.Add(-1)
 	case seatproto.CodePauseKO:
 		f.counts.pauseKO.Add(1)
+		ss.seat.unanswered.Add(-1)
 	}
 }
 
@@ -379,28 +385,45 @@ func (f *fleet) pauses(ctx context.Context, rate float64, hold time.Duration, se
 			return
 		case <-t.C:
 		}
-		// A seat that is pausing is not picked again: its second PAUSE
-		// would get "302 KO pause pending", a refusal of the load's own
-		// making.
+		// A seat that is pausing, or whose last PAUSE is not answered
+		// yet, is not picked again: its next PAUSE would get "302 KO
+		// pause pending", a refusal of the load's own making.
 		s := f.seats[rng.IntN(len(f.seats))]
 		c := s.conn.Load()
-		if c == nil || !s.pausing.CompareAndSwap(false, true) {
+		if c == nil || s.unanswered.Load() != 0 || !s.pausing.CompareAndSwap(false, true) {
 			continue
 		}
-		if c.PauseIn("loadgen") != nil {
+		if !s.sendPause(c, true) {
 			s.pausing.Store(false)
 			continue
 		}
-		f.counts.pauseSent.Add(1)
 		unpause.Go(func() {
 			defer s.pausing.Store(false)
 			select {
 			case <-ctx.Done():
 			case <-time.After(hold):
-				if c := s.conn.Load(); c != nil && c.PauseOut() == nil {
-					f.counts.pauseSent.Add(1)
+				if c := s.conn.Load(); c != nil {
+					s.sendPause(c, false)
 				}
 			}
 		})
 	}
+}
+
+// sendPause sends PAUSE IN (in) or PAUSE OUT on c and counts it as sent
+// and unanswered; it reports whether it was sent.
+func (s *seat) sendPause(c *seatconn.Conn, in bool) bool {
+	s.unanswered.Add(1)
+	var err error
+	if in {
+		err = c.PauseIn("loadgen")
+	} else {
+		err = c.PauseOut()
+	}
+	if err != nil {
+		s.unanswered.Add(-1)
+		return false
+	}
+	s.fleet.counts.pauseSent.Add(1)
+	return true
 }
