@@ -26,6 +26,9 @@ type Options struct {
 	Resume        bool          // seats log in again with a resume token (TOKEN, RESUME), not the password
 	StormTimeout  time.Duration // bound of a login storm
 	Seed          int64         // of the traffic; 0 picks one
+	// CompareDirect runs the traffic a second time, the way the design
+	// argues against: one manager session per phone, no server.
+	CompareDirect bool
 	// RefusedSeats of the seats (the first ones) are also members of a
 	// queue the PBX does not have: each must be told so with one 202.
 	RefusedSeats int
@@ -75,6 +78,7 @@ func (o *Options) validate() error {
 	check(o.StormTimeout > 0, "storm-timeout must be positive")
 	check(o.Dialect == "modern" || o.Dialect == "1.4", "dialect: %q is neither modern nor 1.4", o.Dialect)
 	check(o.Strategy != "", "strategy: empty")
+	check(!o.CompareDirect || (o.Rate > 0 && o.Duration > 0), "compare-direct needs traffic to compare: a rate and a duration")
 	check(o.RefusedSeats >= 0 && o.RefusedSeats <= o.Seats, "refused: %d is not between 0 and the seats, %d", o.RefusedSeats, o.Seats)
 	return errors.Join(errs...)
 }

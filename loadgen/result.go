@@ -15,7 +15,7 @@ import (
 // one run, the login storms and the resources as further tables.
 func (r *Result) Report() *report.Data {
 	o := r.Options
-	return &report.Data{
+	d := &report.Data{
 		Title: fmt.Sprintf("astcti load run: %d seats, %s calls/s for %v (%s dialect)",
 			o.Seats, formatRate(o.Rate), o.Duration, o.Dialect),
 		Started:  r.Started,
@@ -25,6 +25,11 @@ func (r *Result) Report() *report.Data {
 		Runs:     []report.Run{r.astctiRun()},
 		Tables:   []report.Table{r.stormTable(), r.resourceTable()},
 	}
+	if r.Direct != nil {
+		d.Runs = append(d.Runs, r.Direct.run())
+		d.Tables = append(d.Tables, r.comparisonTable())
+	}
+	return d
 }
 
 // machine describes where the run ran.
@@ -54,31 +59,104 @@ func (r *Result) params() []report.Param {
 func (r *Result) astctiRun() report.Run {
 	run := report.Run{
 		Name:           "astcti (one AMI connection)",
-		Latencies:      make([]report.Sample, len(r.Latencies)),
+		Latencies:      samples(r.Latencies),
 		SeatsConfirmed: r.Confirmed,
 		CallsPerSecond: r.CallsPerSecond,
 	}
-	for i, l := range r.Latencies {
-		run.Latencies[i] = report.Sample{At: l.at, Latency: l.took}
-	}
-	d := r.Delivery
-	c := func(name string, v int64) report.Param {
-		return report.Param{Name: name, Value: strconv.FormatInt(v, 10)}
-	}
-	run.Counters = []report.Param{
-		c("calls offered", r.Traffic.Offered), c("calls answered", r.Traffic.Answered),
-		c("calls linked", int64(d.Linked)), c("notified", int64(d.Notified)),
-		c("lost", int64(d.Lost)), c("duplicated", int64(d.Duplicated)),
-		c("misdelivered", int64(d.Misdelivered)), c("wrong data", int64(d.WrongData)),
+	run.Counters = append(deliveryCounters(r.Traffic, r.Delivery),
 		c("logins", r.Logins), c("logins by resume token", r.Resumes), c("login failures", sum(r.LoginFailed)),
 		c("refusals told (202)", r.Refused), c("pauses sent", r.Pauses),
 		c("pauses confirmed (300)", r.PausesOK), c("pauses failed (302)", r.PausesKO),
 		c("keepalives", r.Keepalives),
-	}
+	)
 	for _, reason := range sortedKeys(r.LoginFailed) {
 		run.Counters = append(run.Counters, c("login failed: "+reason, r.LoginFailed[reason]))
 	}
 	return run
+}
+
+// c is a counter of a run.
+func c(name string, v int64) report.Param {
+	return report.Param{Name: name, Value: strconv.FormatInt(v, 10)}
+}
+
+// deliveryCounters are what both approaches count of the calls.
+func deliveryCounters(tr Traffic, d Delivery) []report.Param {
+	return []report.Param{
+		c("calls offered", tr.Offered), c("calls answered", tr.Answered),
+		c("calls linked", int64(d.Linked)), c("notified", int64(d.Notified)),
+		c("lost", int64(d.Lost)), c("duplicated", int64(d.Duplicated)),
+		c("misdelivered", int64(d.Misdelivered)), c("wrong data", int64(d.WrongData)),
+	}
+}
+
+// run is the direct approach's notifications and counters.
+func (dr *DirectResult) run() report.Run {
+	run := report.Run{
+		Name:           "direct (one AMI connection per seat)",
+		Latencies:      samples(dr.Latencies),
+		CallsPerSecond: dr.CallsPerSecond,
+	}
+	run.Counters = append(deliveryCounters(dr.Traffic, dr.Delivery),
+		c("manager sessions", int64(dr.Clients)), c("sessions lost", int64(dr.ClientsLost)),
+		report.Param{Name: "all logged in in", Value: roundDur(dr.LoginTook)},
+		c("bytes read by the clients", dr.BytesRead), c("events read by the clients", dr.EventsRead),
+	)
+	return run
+}
+
+func samples(lats []latency) []report.Sample {
+	s := make([]report.Sample, len(lats))
+	for i, l := range lats {
+		s[i] = report.Sample{At: l.at, Latency: l.took}
+	}
+	return s
+}
+
+// comparisonTable sets the two approaches side by side: what the same
+// traffic cost the fake PBX, and how fast each told the seats.
+func (r *Result) comparisonTable() report.Table {
+	a, d := r.Traffic.PBX, r.Direct.Traffic.PBX
+	row := func(name string, astcti, direct float64, format func(float64) string) []string {
+		ratio := "-"
+		if astcti > 0 {
+			ratio = fmt.Sprintf("%.1f×", direct/astcti)
+		}
+		return []string{name, format(astcti), format(direct), ratio}
+	}
+	count := func(v float64) string { return strconv.FormatInt(int64(v), 10) }
+	secs := func(v float64) string { return fmt.Sprintf("%.2f s", v) }
+	mibs := func(v float64) string { return mib(int64(v)) }
+	ms := func(v float64) string { return fmt.Sprintf("%.2f ms", v) }
+	t := report.Table{
+		Title:  "astcti against one AMI connection per seat (the same traffic)",
+		Header: []string{"measure", "astcti", "direct", "direct ÷ astcti"},
+		Rows: [][]string{
+			row("fake PBX CPU", a.CPUSeconds, d.CPUSeconds, secs),
+			row("fake PBX bytes written", float64(a.BytesWritten), float64(d.BytesWritten), count),
+			row("fake PBX events written", float64(a.EventsWritten), float64(d.EventsWritten), count),
+			row("fake PBX peak RSS", float64(a.MaxRSSBytes), float64(d.MaxRSSBytes), mibs),
+			row("manager sessions", float64(a.Sessions), float64(d.Sessions), count),
+			row("calls answered", float64(r.Traffic.Answered), float64(r.Direct.Traffic.Answered), count),
+			row("calls notified", float64(r.Delivery.Notified), float64(r.Direct.Delivery.Notified), count),
+		},
+	}
+	for _, q := range []struct {
+		name string
+		q    float64
+	}{{"notification p50", 0.5}, {"notification p99", 0.99}, {"notification p99.9", 0.999}} {
+		t.Rows = append(t.Rows, row(q.name, quantileMS(r.Latencies, q.q), quantileMS(r.Direct.Latencies, q.q), ms))
+	}
+	return t
+}
+
+// quantileMS is the q-quantile of the latencies, in milliseconds.
+func quantileMS(lats []latency, q float64) float64 {
+	d := make([]time.Duration, len(lats))
+	for i, l := range lats {
+		d[i] = l.took
+	}
+	return float64(report.Quantile(d, q)) / float64(time.Millisecond)
 }
 
 func (r *Result) stormTable() report.Table {

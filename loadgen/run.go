@@ -70,6 +70,8 @@ type Result struct {
 	PausesOK    int64
 	PausesKO    int64
 	Keepalives  int64
+	// Direct is the comparison's run, with Options.CompareDirect.
+	Direct *DirectResult
 }
 
 // Run runs a load: a fake PBX and a server started as processes of their
@@ -114,7 +116,9 @@ type runner struct {
 	fleet    *fleet
 
 	seriesMu sync.Mutex
-	ctl      atomic.Pointer[control] // of the fake PBX in use, for the sampler
+	ctl      *control                  // of the fake PBX in use, for the sampler; under seriesMu
+	cps      *[]report.Point           // the calls-per-second series of the approach in use; under seriesMu
+	notices  atomic.Pointer[noticeLog] // of the approach in use, for the progress
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -133,6 +137,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.seatAddr = addr
 	r.fleet = newFleet(r.w, addr, r.opts.Resume)
+	r.use(r.pbx, &r.fleet.notices, &r.res.CallsPerSecond)
 	seatsCtx, stopSeats := context.WithCancel(ctx)
 	defer func() {
 		stopSeats()
@@ -162,7 +167,13 @@ func (r *runner) run(ctx context.Context) error {
 	r.countFleet()
 	stopSeats()
 	r.fleet.wait()
-	return r.stopServer()
+	if err := r.stopServer(); err != nil {
+		return err
+	}
+	if r.opts.CompareDirect {
+		return r.compareDirect(ctx)
+	}
+	return nil
 }
 
 // writeConfig writes the server's configuration snapshot.
@@ -183,8 +194,16 @@ func (r *runner) startPBX(ctx context.Context) error {
 		return err
 	}
 	r.pbx = p
-	r.ctl.Store(p.ctl)
 	return nil
+}
+
+// use makes p, notices and cps the fake PBX, notices and calls-per-second
+// series that the sampler and the progress follow.
+func (r *runner) use(p *pbxPart, notices *noticeLog, cps *[]report.Point) {
+	r.seriesMu.Lock()
+	r.ctl, r.cps = p.ctl, cps
+	r.seriesMu.Unlock()
+	r.notices.Store(notices)
 }
 
 // pbxPart is a running fake PBX: its process, addresses, control API and
@@ -320,7 +339,7 @@ func (r *runner) traffic(ctx context.Context) error {
 	serverAfter.MaxRSSBytes = max(serverAfter.MaxRSSBytes, r.res.Server.MaxRSSBytes)
 	r.res.Server = serverAfter
 	r.seriesMu.Unlock()
-	r.res.Delivery, r.res.Latencies = verify(r.w, r.pbx.links.links, r.fleet.takeNotices(), r.res.Started)
+	r.res.Delivery, r.res.Latencies = verify(r.w, r.pbx.links.links, r.fleet.notices.take(), r.res.Started)
 	return nil
 }
 
@@ -434,9 +453,9 @@ func (r *runner) progress(phase string, elapsed, total time.Duration, st *fakeam
 	if st != nil {
 		p.Offered = st.CallsStarted
 	}
-	r.fleet.noticeMu.Lock()
-	p.Notified = len(r.fleet.notices)
-	r.fleet.noticeMu.Unlock()
+	if l := r.notices.Load(); l != nil {
+		p.Notified = l.len()
+	}
 	r.opts.Progress(p)
 }
 
@@ -444,8 +463,11 @@ func (r *runner) progress(phase string, elapsed, total time.Duration, st *fakeam
 func (r *runner) sample(ctx context.Context) {
 	t := time.NewTicker(sampleEvery)
 	defer t.Stop()
-	var lastCalls int64
-	lastAt := time.Now()
+	var (
+		last      *control // the fake PBX of lastCalls
+		lastCalls int64
+		lastAt    time.Time
+	)
 	for n := 0; ; n++ {
 		select {
 		case <-ctx.Done():
@@ -454,19 +476,22 @@ func (r *runner) sample(ctx context.Context) {
 			at := now.Sub(r.res.Started)
 			r.seriesMu.Lock()
 			r.res.Confirmed = append(r.res.Confirmed, report.Point{At: at, Value: float64(r.fleet.confirmed.Load())})
+			ctl := r.ctl
 			r.seriesMu.Unlock()
 			if n%4 != 3 {
 				continue
 			}
-			st, err := r.ctl.Load().stats(ctx)
+			st, err := ctl.stats(ctx)
 			if err != nil {
 				continue
 			}
-			rate := float64(st.CallsStarted-lastCalls) / now.Sub(lastAt).Seconds()
-			lastCalls, lastAt = st.CallsStarted, now
-			r.seriesMu.Lock()
-			r.res.CallsPerSecond = append(r.res.CallsPerSecond, report.Point{At: at, Value: rate})
-			r.seriesMu.Unlock()
+			if ctl == last { // a new fake PBX counts from 0: its first sample is the base
+				rate := float64(st.CallsStarted-lastCalls) / now.Sub(lastAt).Seconds()
+				r.seriesMu.Lock()
+				*r.cps = append(*r.cps, report.Point{At: at, Value: rate})
+				r.seriesMu.Unlock()
+			}
+			last, lastCalls, lastAt = ctl, st.CallsStarted, now
 			r.trackServerPeak()
 		}
 	}

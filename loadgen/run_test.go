@@ -57,3 +57,43 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareDirect runs the comparison at a small scale: the direct
+// approach gets the same calls, tells every one to the right phone's
+// client, and costs the fake PBX one session, and a copy of every event,
+// per seat.
+func TestCompareDirect(t *testing.T) {
+	const seats = 100
+	opts := DefaultOptions()
+	opts.Seats, opts.Rate, opts.Duration = seats, 20, 3*time.Second
+	opts.Talk, opts.AnswerAfter, opts.PauseRate = time.Second, 200*time.Millisecond, 0
+	opts.Restart, opts.CompareDirect, opts.Seed = false, true, 42
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, opts)
+	require.NoError(t, err)
+	require.NotNil(t, res.Direct)
+
+	dr := res.Direct
+	assert.Equal(t, seats, dr.Clients)
+	assert.Zero(t, dr.ClientsLost)
+	assert.Positive(t, dr.Delivery.Linked, "calls were linked")
+	assert.Equal(t, dr.Traffic.Answered, int64(dr.Delivery.Linked))
+	assert.Equal(t, dr.Delivery.Linked, dr.Delivery.Notified, "every linked call told to its phone's client")
+	assert.True(t, dr.Delivery.Zero(), "%+v", dr.Delivery)
+	assert.Len(t, dr.Latencies, dr.Delivery.Notified)
+	assert.Positive(t, len(dr.CallsPerSecond), "the direct phase's calls a second")
+
+	astcti, direct := res.Traffic.PBX, dr.Traffic.PBX
+	assert.Equal(t, 1, astcti.Sessions, "astcti: one manager session")
+	assert.Equal(t, seats, direct.Sessions, "direct: one per seat")
+	// Every event goes to every direct client: about seats times what
+	// the one session reads for the same calls.
+	assert.Greater(t, direct.EventsWritten, 10*astcti.EventsWritten)
+	assert.Greater(t, direct.BytesWritten, 10*astcti.BytesWritten)
+
+	data := res.Report()
+	require.Len(t, data.Runs, 2)
+	assert.Contains(t, data.Runs[1].Name, "direct")
+	assert.Equal(t, "astcti against one AMI connection per seat (the same traffic)", data.Tables[len(data.Tables)-1].Title)
+}

@@ -258,8 +258,7 @@ type fleet struct {
 	failMu              sync.Mutex
 	failures            map[string]int64 // login failures by reason
 
-	noticeMu sync.Mutex
-	notices  []notice
+	notices noticeLog
 
 	wg sync.WaitGroup
 }
@@ -324,16 +323,7 @@ func (f *fleet) loginFailed(err error) {
 func (f *fleet) notice(idx int, ev *seatproto.Event, at time.Time) {
 	n := notice{uid: ev.Call.UniqueID, seat: int32(idx), at: at.UnixNano()}
 	n.badFor = dataOf(ev) != ev.Call.CallerIDNum || ev.Call.CallerIDNum == ""
-	f.noticeMu.Lock()
-	f.notices = append(f.notices, n)
-	f.noticeMu.Unlock()
-}
-
-// takeNotices returns the notices so far.
-func (f *fleet) takeNotices() []notice {
-	f.noticeMu.Lock()
-	defer f.noticeMu.Unlock()
-	return append([]notice(nil), f.notices...)
+	f.notices.add(n)
 }
 
 func dataOf(ev *seatproto.Event) string {

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"sync"
 	"time"
 
 	"github.com/astcti/astcti/fakeami"
@@ -21,6 +22,32 @@ type Delivery struct {
 // Zero reports whether nothing was lost, duplicated, misdelivered or wrong.
 func (d Delivery) Zero() bool {
 	return d.Lost == 0 && d.Duplicated == 0 && d.Misdelivered == 0 && d.WrongData == 0
+}
+
+// noticeLog keeps the notices of an approach's clients, which add to it
+// from their goroutines.
+type noticeLog struct {
+	mu   sync.Mutex
+	list []notice
+}
+
+func (l *noticeLog) add(n notice) {
+	l.mu.Lock()
+	l.list = append(l.list, n)
+	l.mu.Unlock()
+}
+
+func (l *noticeLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.list)
+}
+
+// take returns a copy of the notices so far.
+func (l *noticeLog) take() []notice {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]notice(nil), l.list...)
 }
 
 // latency is one notification: when the PBX linked the call, since the

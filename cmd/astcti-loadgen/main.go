@@ -54,6 +54,12 @@ all members of --queues queues. Nothing else needs to run.
    --pause-rate. The calls then end and the last notifications are read.
 3. Restart storm (unless --restart=false): the server is stopped and
    started again; every seat reconnects and logs in again.
+4. With --compare-direct, the same traffic again the way the AsteriskCTI
+   design argues against: no server, a new fake PBX whose queues have
+   every phone as a member, and one AMI session per seat, each reading
+   every event for its own phone's links. The report sets the two side by
+   side: the fake PBX's CPU, bytes and events written and memory, and the
+   notification latency of each, with their ratio.
 
 Every call the fake PBX connects to a phone must give exactly one Link
 line, at that phone's seat, with the call's data: the report counts the
@@ -73,7 +79,8 @@ the hard limit (ulimit -Hn).
 Examples:
   astcti-loadgen --seats 1000 --rate 50 --duration 30s --report run.html
   astcti-loadgen --seats 10000 --rate 0 --json storm.json
-  astcti-loadgen --seats 500 --rate 20 --duration 5s --dialect 1.4`,
+  astcti-loadgen --seats 500 --rate 20 --duration 5s --dialect 1.4
+  astcti-loadgen --seats 1000 --rate 20 --duration 10s --compare-direct`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "seats", Value: d.Seats, Usage: fmt.Sprintf("simulated seats (1-%d)", loadgen.MaxSeats)},
 			&cli.IntFlag{Name: "queues", Value: d.Queues, Usage: "queues every operator is a member of (1-20)"},
@@ -91,6 +98,7 @@ Examples:
 			&cli.BoolFlag{Name: "resume", Value: d.Resume, Usage: "seats ask for a resume token and log in again with it, not the password (--resume=false: passwords only)"},
 			&cli.DurationFlag{Name: "storm-timeout", Value: d.StormTimeout, Usage: "give up a login storm after this long"},
 			&cli.IntFlag{Name: "refused", Usage: "make this many seats also members of a queue the PBX does not have: each must be told (202)"},
+			&cli.BoolFlag{Name: "compare-direct", Usage: "after astcti's phases, run the same traffic with one AMI connection per seat and compare"},
 			&cli.Int64Flag{Name: "seed", Usage: "random seed of the traffic and the pauses (0: pick one, shown in the report)"},
 			&cli.StringFlag{Name: "json", Usage: "write the report as JSON to `FILE`"},
 			&cli.StringFlag{Name: "report", Usage: "write the report as a self-contained HTML page to `FILE`"},
@@ -146,6 +154,7 @@ func options(c *cli.Context) loadgen.Options {
 	o.PauseRate, o.PauseHold, o.Keepalive = c.Float64("pause-rate"), c.Duration("pause-hold"), c.Duration("keepalive")
 	o.Restart, o.Resume, o.StormTimeout, o.RefusedSeats = c.Bool("restart"), c.Bool("resume"), c.Duration("storm-timeout"), c.Int("refused")
 	o.Seed, o.LogLevel, o.Dir = c.Int64("seed"), c.String("log-level"), c.String("keep")
+	o.CompareDirect = c.Bool("compare-direct")
 	return o
 }
 
