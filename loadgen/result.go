@@ -128,11 +128,16 @@ func (r *Result) comparisonTable() report.Table {
 	secs := func(v float64) string { return fmt.Sprintf("%.2f s", v) }
 	mibs := func(v float64) string { return mib(int64(v)) }
 	ms := func(v float64) string { return fmt.Sprintf("%.2f ms", v) }
+	ms1000 := func(v float64) string { return ms(v * 1000) }
 	t := report.Table{
 		Title:  "astcti against one AMI connection per seat (the same traffic)",
 		Header: []string{"measure", "astcti", "direct", "direct ÷ astcti"},
 		Rows: [][]string{
 			row("fake PBX CPU", a.CPUSeconds, d.CPUSeconds, secs),
+			// The calls offered differ when the direct approach saturates
+			// the PBX, which then places fewer: per call is the fair figure.
+			row("fake PBX CPU per call answered", perCall(a.CPUSeconds, r.Traffic.Answered),
+				perCall(d.CPUSeconds, r.Direct.Traffic.Answered), ms1000),
 			row("fake PBX bytes written", float64(a.BytesWritten), float64(d.BytesWritten), count),
 			row("fake PBX events written", float64(a.EventsWritten), float64(d.EventsWritten), count),
 			row("fake PBX peak RSS", float64(a.MaxRSSBytes), float64(d.MaxRSSBytes), mibs),
@@ -148,6 +153,14 @@ func (r *Result) comparisonTable() report.Table {
 		t.Rows = append(t.Rows, row(q.name, quantileMS(r.Latencies, q.q), quantileMS(r.Direct.Latencies, q.q), ms))
 	}
 	return t
+}
+
+// perCall is seconds per call, 0 without calls.
+func perCall(seconds float64, calls int64) float64 {
+	if calls == 0 {
+		return 0
+	}
+	return seconds / float64(calls)
 }
 
 // quantileMS is the q-quantile of the latencies, in milliseconds.
