@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/astcti/astcti/cti/ami"
-	"github.com/astcti/astcti/cti/ami/amitrace"
 	"github.com/astcti/astcti/scenarios"
 )
 
@@ -78,12 +76,7 @@ func TestControlAPI(t *testing.T) {
 }
 
 func TestControlReplayMode(t *testing.T) {
-	tr, err := amitrace.Load(filepath.Join(amitrace.Root(), "asterisk-22.10.1/c_queue_answered.ami"))
-	require.NoError(t, err)
-	rp, err := NewReplay(tr, 0)
-	require.NoError(t, err)
-	srv, err := NewServer(Config{Username: "u", Secret: "s", Replay: rp})
-	require.NoError(t, err)
+	_, srv := newServing(t, true)
 	h := (&Control{Server: srv}).Handler()
 	for _, path := range []string{"/state", "/channels"} {
 		code, body := request(t, h, "GET", path, "")

@@ -23,6 +23,11 @@
 //   - Control, the HTTP control API (control.go) that tests and demos use
 //     to post scenarios, read the model's state and restart the PBX.
 //
+// Listen (running.go) serves the three on their listeners, as cmd/fakeami
+// and the load generator's PBX child run them, and stops them in order,
+// waiting for every goroutine; Start does the same for tests, without the
+// control API.
+//
 // The conformance tests hold the PBX's output to the recordings of real
 // Asterisk in testdata/ami-traces: field names and order of every event,
 // and the order of the events that matter to a CTI server.

@@ -138,13 +138,18 @@ func NewServer(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, log: cfg.Logger, sessions: make(map[*session]struct{})}, nil
 }
 
+// ErrServerClosed is returned by Serve when it is called after Close.
+var ErrServerClosed = errors.New("fakeami: server closed")
+
 // Serve accepts manager connections on ln until Close. It returns nil after
-// Close, or the listener's error.
+// Close, or the listener's error. Called after Close, it closes ln and
+// returns ErrServerClosed.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return errors.New("fakeami: server closed")
+		ln.Close()
+		return ErrServerClosed
 	}
 	s.ln = ln
 	s.mu.Unlock()

@@ -3,12 +3,10 @@ package loadgen
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -70,45 +68,15 @@ func runPBXChild(ctx context.Context, raw []byte, out io.Writer) error {
 // servePBX is runPBXChild once the parts are made: it listens, says so,
 // and serves until ctx is done or a part fails.
 func servePBX(ctx context.Context, pbx *fakeami.PBX, srv *fakeami.Server, out io.Writer) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	r, err := fakeami.Listen(fakeami.ServeConfig{Server: srv, PBX: pbx, Listen: "127.0.0.1:0", Control: "127.0.0.1:0"})
 	if err != nil {
 		return err
 	}
-	cln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		ln.Close()
-		return err
+	if err := writeReady(out, pbxReady{AMI: r.Addr, Control: "http://" + r.ControlAddr}); err != nil {
+		r.Close()
+		return fmt.Errorf("loadgen: write the ready line: %w", err)
 	}
-	hs := &http.Server{
-		Handler:           (&fakeami.Control{PBX: pbx, Server: srv}).Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		WriteTimeout:      time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 3)
-	go func() { errc <- srv.Serve(ln) }()
-	go func() { errc <- pbx.Run(ctx) }()
-	go func() {
-		if err := hs.Serve(cln); !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
-			return
-		}
-		errc <- nil
-	}()
-	if err := writeReady(out, pbxReady{AMI: ln.Addr().String(), Control: "http://" + cln.Addr().String()}); err != nil {
-		cancel()
-	}
-	var first error
-	select {
-	case <-ctx.Done():
-	case first = <-errc:
-	}
-	cancel()
-	hs.Close()
-	srv.Close()
-	return first
+	return r.Wait(ctx)
 }
 
 // serverSpec is what a server child is started with.

@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -166,7 +163,6 @@ func run(c *cli.Context) error {
 	context.AfterFunc(ctx, stop)
 
 	cfg := fakeami.Config{Dialect: dialect, Username: c.String("user"), Secret: c.String("secret"), Logger: logger}
-	control := &fakeami.Control{}
 	var pbx *fakeami.PBX
 	if path := c.String("replay"); path != "" {
 		if len(c.StringSlice("scenario")) > 0 {
@@ -188,81 +184,26 @@ func run(c *cli.Context) error {
 			return err
 		}
 		cfg.Engine, cfg.StartTime = pbx, pbx.StartTime
-		control.PBX = pbx
 	}
 	srv, err := fakeami.NewServer(cfg)
 	if err != nil {
 		return err
 	}
-	control.Server = srv
-	return serve(ctx, c, srv, pbx, control)
+	return serve(ctx, c, srv, pbx)
 }
 
 // serve runs the manager listener, the control API and the PBX model until
 // ctx is done or one of them fails.
-func serve(ctx context.Context, c *cli.Context, srv *fakeami.Server, pbx *fakeami.PBX, control *fakeami.Control) error {
-	ln, err := net.Listen("tcp", c.String("listen"))
+func serve(ctx context.Context, c *cli.Context, srv *fakeami.Server, pbx *fakeami.PBX) error {
+	r, err := fakeami.Listen(fakeami.ServeConfig{Server: srv, PBX: pbx, Listen: c.String("listen"), Control: c.String("control")})
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 3)
-	running := 1
-	var hs *http.Server
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(c.App.Writer, "fakeami: manager interface on %s (dialect %s, user %s)\n", ln.Addr(), c.String("dialect"), c.String("user"))
-	if pbx != nil {
-		running++
-		go func() { errc <- pbx.Run(ctx) }()
+	fmt.Fprintf(c.App.Writer, "fakeami: manager interface on %s (dialect %s, user %s)\n", r.Addr, c.String("dialect"), c.String("user"))
+	if r.ControlAddr != "" {
+		fmt.Fprintf(c.App.Writer, "fakeami: control API on http://%s\n", r.ControlAddr)
 	}
-	if addr := c.String("control"); addr != "" {
-		cln, err := net.Listen("tcp", addr)
-		if err != nil {
-			srv.Close()
-			return fmt.Errorf("control: %w", err)
-		}
-		hs = &http.Server{
-			Handler:           control.Handler(),
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       30 * time.Second, // a posted scenario is at most 1 MiB
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       time.Minute,
-			MaxHeaderBytes:    64 << 10,
-		}
-		running++
-		go func() {
-			if err := hs.Serve(cln); !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-				return
-			}
-			errc <- nil
-		}()
-		fmt.Fprintf(c.App.Writer, "fakeami: control API on http://%s\n", cln.Addr())
-	}
-	var first error
-	select {
-	case <-ctx.Done():
-	case first = <-errc:
-		running--
-	}
-	// Stop in this order, none of which waits for a client: the HTTP
-	// server drops its connections (Close, not Shutdown, which would wait
-	// for requests), the manager server closes every session's socket,
-	// which ends a write that waits on a client that does not read, and
-	// Run takes the PBX's lock, which the model releases at least every
-	// maxTasksPerStep tasks.
-	cancel()
-	if hs != nil {
-		hs.Close()
-	}
-	srv.Close()
-	for ; running > 0; running-- {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return r.Wait(ctx)
 }
 
 // loadScenario returns the demo PBX with the given scenario files (paths or
