@@ -186,7 +186,7 @@ func quantileMS(lats []latency, q float64) float64 {
 
 func (r *Result) stormTable() report.Table {
 	t := report.Table{
-		Title:  "Login storms",
+		Title: "Login storms",
 		Header: []string{"storm", "seats", "confirmed", "server start", "all confirmed in", "complete", "refusals told",
 			"server CPU", "server RSS before", "server RSS after", "server goroutines", "server seats connected"},
 	}

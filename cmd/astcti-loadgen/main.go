@@ -76,11 +76,22 @@ Each seat is two open files (its socket here and in the server): the
 load generator raises its limit of open files, which needs root beyond
 the hard limit (ulimit -Hn).
 
+External mode: --server and --pbx-control run the load against a server
+and a fake PBX that run already (on this or another machine), and start
+nothing. --write-config DIR writes their configuration and scenario for
+--seats, --queues, --refused, … and prints the commands that start them
+and the one that runs the load (docs/loadgen.md). The cold storm is timed
+from the first seat's dial; there is no restart storm (--restart and
+--compare-direct are refused); the server's CPU, memory and goroutines
+come from its /metrics with --server-admin, and are unknown ("-")
+without.
+
 Examples:
   astcti-loadgen --seats 1000 --rate 50 --duration 30s --report run.html
   astcti-loadgen --seats 10000 --rate 0 --json storm.json
   astcti-loadgen --seats 500 --rate 20 --duration 5s --dialect 1.4
-  astcti-loadgen --seats 1000 --rate 20 --duration 10s --compare-direct`,
+  astcti-loadgen --seats 1000 --rate 20 --duration 10s --compare-direct
+  astcti-loadgen --seats 1000 --write-config /tmp/world   # then run what it prints`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "seats", Value: d.Seats, Usage: fmt.Sprintf("simulated seats (1-%d)", loadgen.MaxSeats)},
 			&cli.IntFlag{Name: "queues", Value: d.Queues, Usage: "queues every operator is a member of (1-20)"},
