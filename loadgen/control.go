@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,7 +46,7 @@ func (c *control) do(ctx context.Context, method, path, body string, out any) er
 	}
 	if resp.StatusCode/100 != 2 {
 		first, _, _ := bytes.Cut(bytes.TrimSpace(b), []byte("\n"))
-		return &statusError{method: method, path: path, code: resp.StatusCode, body: string(first)}
+		return &statusError{method: method, path: path, code: resp.StatusCode, body: string(first), raw: b}
 	}
 	if out == nil {
 		return nil
@@ -59,7 +60,8 @@ func (c *control) do(ctx context.Context, method, path, body string, out any) er
 type statusError struct {
 	method, path string
 	code         int
-	body         string
+	body         string // the first line
+	raw          []byte // the whole body, bounded by maxControlBody
 }
 
 func (e *statusError) Error() string {
@@ -104,6 +106,35 @@ func (l *linkLog) poll(ctx context.Context) error {
 			return err
 		}
 		l.links = append(l.links, page...)
+		if len(page) > 0 {
+			l.after = page[len(page)-1].Seq
+		}
+		if len(page) < fakeami.MaxLinksLimit {
+			return nil
+		}
+	}
+}
+
+// skip moves past every link the fake PBX has now, without keeping them:
+// those of an external fake PBX's earlier runs. Links the PBX no longer
+// keeps (410) are skipped too.
+func (l *linkLog) skip(ctx context.Context) error {
+	for {
+		page, err := l.c.links(ctx, l.after)
+		var se *statusError
+		if errors.As(err, &se) && se.code == http.StatusGone {
+			var gone struct {
+				NextAfter uint64 `json:"next_after"`
+			}
+			if err := json.Unmarshal(se.raw, &gone); err != nil || gone.NextAfter <= l.after {
+				return fmt.Errorf("skip the earlier links: %w", se)
+			}
+			l.after = gone.NextAfter
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("skip the earlier links: %w", err)
+		}
 		if len(page) > 0 {
 			l.after = page[len(page)-1].Seq
 		}

@@ -12,7 +12,12 @@
 // queues and straight to phones; every call it connects to a phone is one
 // link (GET /links, with the time the linking event was written). After
 // the traffic, the server is restarted and the seats' second storm
-// measured.
+// measured. The server's goroutines come from its /metrics (scrape.go).
+//
+// In the external mode (Options.Server, Options.PBXControl) the run
+// starts nothing: it loads a server and a fake PBX that run already, on
+// the world that WriteSetup writes for them, and reads the server's CPU
+// seconds and memory from its /metrics too.
 //
 // Every link must give exactly one Link line, at the seat of the phone
 // that answered, carrying the call's data (the dialplan sets customer_id

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"time"
 )
 
@@ -32,6 +34,18 @@ type Options struct {
 	// RefusedSeats of the seats (the first ones) are also members of a
 	// queue the PBX does not have: each must be told so with one 202.
 	RefusedSeats int
+
+	// Server is the seat address (host:port) of a running astcti server
+	// and PBXControl the control API's base URL of a running fake PBX
+	// (fakeami --control): the external mode, in which the load generator
+	// starts no part of its own. Both or neither. The two must run the
+	// world of WriteSetup with the same options.
+	Server     string
+	PBXControl string
+	// ServerAdmin is the admin base URL of the external server (its
+	// --admin-listen, e.g. http://127.0.0.1:9090); "" leaves its
+	// resources unknown.
+	ServerAdmin string
 
 	// Dir keeps the parts' specs, configuration and logs; "" is a
 	// temporary directory removed at the end.
@@ -80,7 +94,27 @@ func (o *Options) validate() error {
 	check(o.Strategy != "", "strategy: empty")
 	check(!o.CompareDirect || (o.Rate > 0 && o.Duration > 0), "compare-direct needs traffic to compare: a rate and a duration")
 	check(o.RefusedSeats >= 0 && o.RefusedSeats <= o.Seats, "refused: %d is not between 0 and the seats, %d", o.RefusedSeats, o.Seats)
+	check((o.Server == "") == (o.PBXControl == ""), "server and pbx-control go together: the external mode needs a running server and a running fake PBX")
+	check(o.ServerAdmin == "" || o.Server != "", "server-admin is the admin endpoints of an external server: it needs --server")
+	if o.external() {
+		check(!o.Restart, "restart: the load generator cannot restart a server it did not start (--server)")
+		check(!o.CompareDirect, "compare-direct: the comparison starts fake PBXs of its own, not with --server")
+		check(o.PBXControl == "" || validURL(o.PBXControl), "pbx-control: %q is not an http URL such as http://127.0.0.1:5080", o.PBXControl)
+		check(o.ServerAdmin == "" || validURL(o.ServerAdmin), "server-admin: %q is not an http URL such as http://127.0.0.1:9090", o.ServerAdmin)
+		_, _, err := net.SplitHostPort(o.Server)
+		check(err == nil, "server: %q is not host:port", o.Server)
+	}
 	return errors.Join(errs...)
+}
+
+// external reports whether the run uses a server and a fake PBX that it
+// did not start.
+func (o *Options) external() bool { return o.Server != "" }
+
+// validURL reports whether s is an http URL with a host.
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // patience is how long a caller waits before hanging up: long enough for

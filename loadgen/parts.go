@@ -107,14 +107,17 @@ func runServerChild(ctx context.Context, raw []byte, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var admin string // cti.Config: AdminReady is called before Ready, on the same goroutine
 	srv := cti.New(cti.Config{
-		AMI:       ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond},
-		Listen:    spec.Listen,
-		ConfigDir: spec.ConfigDir,
-		Keepalive: spec.Keepalive,
-		Logger:    log,
+		AMI:         ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond},
+		Listen:      spec.Listen,
+		ConfigDir:   spec.ConfigDir,
+		Keepalive:   spec.Keepalive,
+		Logger:      log,
+		AdminListen: spec.AdminListen,
+		AdminReady:  func(a net.Addr) { admin = a.String() },
 		Ready: func(a net.Addr) {
-			writeReady(out, serverReady{Seats: a.String()})
+			writeReady(out, serverReady{Seats: a.String(), Admin: admin})
 		},
 	})
 	return srv.Run(ctx)

@@ -51,8 +51,20 @@ func (r *Result) params() []report.Param {
 		p("direct", fmt.Sprintf("%d%%", o.DirectPercent)), p("answer after", o.AnswerAfter), p("talk", o.Talk),
 		p("strategy", o.Strategy), p("dialect", o.Dialect), p("pause rate", formatRate(o.PauseRate)+"/s"),
 		p("pause hold", o.PauseHold), p("keepalive", o.Keepalive), p("restart", o.Restart), p("resume tokens", o.Resume),
-		p("refused seats", o.RefusedSeats), p("seed", o.Seed),
+		p("refused seats", o.RefusedSeats), p("seed", o.Seed), p("server", partsOf(o)),
 	}
+}
+
+// partsOf says where the run's server and fake PBX were.
+func partsOf(o Options) string {
+	if !o.external() {
+		return "started by the load generator"
+	}
+	s := "external: seats " + o.Server + ", fake PBX " + o.PBXControl
+	if o.ServerAdmin != "" {
+		s += ", admin " + o.ServerAdmin
+	}
+	return s
 }
 
 // astctiRun is the run's notifications and counters.
@@ -174,26 +186,52 @@ func quantileMS(lats []latency, q float64) float64 {
 
 func (r *Result) stormTable() report.Table {
 	t := report.Table{
-		Title:  "Login storms",
-		Header: []string{"storm", "seats", "confirmed", "server start", "all confirmed in", "complete", "refusals told", "server CPU", "server RSS before", "server RSS after"},
+		Title: "Login storms",
+		Header: []string{"storm", "seats", "confirmed", "server start", "all confirmed in", "complete", "refusals told",
+			"server CPU", "server RSS before", "server RSS after", "server goroutines", "server seats connected"},
 	}
 	for _, s := range r.Storms {
+		start := unknown
+		if !r.Options.external() {
+			start = roundDur(s.Start)
+		}
+		cpu, before, after := unknown, unknown, unknown
+		if s.Measured {
+			cpu, before, after = fmt.Sprintf("%.2f s", s.ServerCPU), mib(s.RSSBefore), mib(s.RSSAfter)
+		}
+		goroutines, connected := unknown, unknown
+		if s.Goroutines > 0 {
+			goroutines, connected = strconv.Itoa(s.Goroutines), strconv.Itoa(s.SeatsConnected)
+		}
 		t.Rows = append(t.Rows, []string{
-			s.Name, strconv.Itoa(s.Seats), strconv.Itoa(s.Confirmed), roundDur(s.Start), roundDur(s.Took),
-			strconv.FormatBool(s.Complete), strconv.FormatInt(s.Refused, 10), fmt.Sprintf("%.2f s", s.ServerCPU),
-			mib(s.RSSBefore), mib(s.RSSAfter),
+			s.Name, strconv.Itoa(s.Seats), strconv.Itoa(s.Confirmed), start, roundDur(s.Took),
+			strconv.FormatBool(s.Complete), strconv.FormatInt(s.Refused, 10), cpu, before, after, goroutines, connected,
 		})
 	}
 	return t
 }
 
+// unknown is a figure the run could not measure: an external server's
+// without its admin endpoints.
+const unknown = "-"
+
 func (r *Result) resourceTable() report.Table {
+	server := []string{"server", unknown, unknown, unknown, unknown, unknown}
+	if r.ServerKnown {
+		server[1], server[2] = fmt.Sprintf("%.2f", r.ServerCPU), mib(r.Server.MaxRSSBytes)
+	}
+	if len(r.Storms) > 0 && r.Storms[0].Measured {
+		server[3] = fmt.Sprintf("%.1f KiB", r.RSSPerSeat/1024)
+	}
+	if r.Goroutines > 0 {
+		server[4] = strconv.Itoa(r.Goroutines)
+	}
 	return report.Table{
 		Title:  "Resources (traffic phase)",
-		Header: []string{"part", "CPU seconds", "peak RSS", "RSS per seat", "bytes written"},
+		Header: []string{"part", "CPU seconds", "peak RSS", "RSS per seat", "peak goroutines", "bytes written"},
 		Rows: [][]string{
-			{"server", fmt.Sprintf("%.2f", r.ServerCPU), mib(r.Server.MaxRSSBytes), fmt.Sprintf("%.1f KiB", r.RSSPerSeat/1024), "-"},
-			{"fake PBX", fmt.Sprintf("%.2f", r.Traffic.PBX.CPUSeconds), mib(r.Traffic.PBX.MaxRSSBytes), "-", strconv.FormatInt(r.Traffic.PBX.BytesWritten, 10)},
+			server,
+			{"fake PBX", fmt.Sprintf("%.2f", r.Traffic.PBX.CPUSeconds), mib(r.Traffic.PBX.MaxRSSBytes), unknown, unknown, strconv.FormatInt(r.Traffic.PBX.BytesWritten, 10)},
 		},
 	}
 }

@@ -35,14 +35,22 @@ type Storm struct {
 	Seats     int           `json:"seats"`      // seats that had to log in
 	Confirmed int           `json:"confirmed"`  // seats confirmed in all their queues at the end
 	Refused   int64         `json:"refused"`    // 202 lines read during the storm
-	Start     time.Duration `json:"start_ns"`   // the server process's start to its ready line
-	Took      time.Duration `json:"took_ns"`    // its ready line to every seat confirmed (or the timeout)
+	Start     time.Duration `json:"start_ns"`   // the server process's start to its ready line; 0 for an external server
+	Took      time.Duration `json:"took_ns"`    // its ready line (an external server: the first seat's dial) to every seat confirmed (or the timeout)
 	Complete  bool          `json:"complete"`   // every seat was confirmed
 	RSSBefore int64         `json:"rss_before"` // the server's RSS at its ready line, before any seat
 	RSSAfter  int64         `json:"rss_after"`  // and with every seat confirmed
 	// ServerCPU is the server's CPU seconds from its start to the storm's
-	// end: what the logins cost it (password checks, QueueAdds).
+	// end: what the logins cost it (password checks, QueueAdds). Of an
+	// external server, it is those of the storm only.
 	ServerCPU float64 `json:"server_cpu_seconds"`
+	// Measured says that the server's CPU and RSS figures were measured;
+	// they are unknown for an external server without its admin endpoints.
+	Measured bool `json:"server_measured"`
+	// Goroutines and SeatsConnected are the server's, from its /metrics at
+	// the storm's end; 0 when unknown.
+	Goroutines     int `json:"server_goroutines"`
+	SeatsConnected int `json:"server_seats_connected"`
 }
 
 // Result is what a run measured.
@@ -57,9 +65,16 @@ type Result struct {
 	CallsPerSecond []report.Point // calls offered a second, over time
 	// Server is the server process during the traffic phase, and its peak
 	// memory over the whole first process.
-	Server      procStat
-	ServerCPU   float64 // CPU seconds of the traffic phase
-	RSSPerSeat  float64 // the cold storm's RSS growth per seat, bytes
+	Server     procStat
+	ServerCPU  float64 // CPU seconds of the traffic phase
+	RSSPerSeat float64 // the cold storm's RSS growth per seat, bytes
+	// ServerKnown says that Server, ServerCPU and RSSPerSeat were
+	// measured: from /proc for a server the load generator started, from
+	// its /metrics for an external one (none without its admin endpoints).
+	ServerKnown bool
+	// Goroutines is the server's peak of goroutines during the traffic,
+	// from its /metrics; 0 when unknown.
+	Goroutines  int
 	Traffic     Traffic // the traffic phase at the fake PBX
 	Logins      int64
 	Resumes     int64 // logins by resume token (RESUME) instead of password
@@ -75,9 +90,9 @@ type Result struct {
 }
 
 // Run runs a load: a fake PBX and a server started as processes of their
-// own, opts.Seats seats logging in at once, traffic for opts.Duration,
-// then, with opts.Restart, a restart of the server and the seats' second
-// storm. It returns what it measured; an error means the run could not be
+// own (or, with opts.Server and opts.PBXControl, running already),
+// opts.Seats seats logging in at once, traffic for opts.Duration, then,
+// with opts.Restart, a restart of the server and the seats' second storm. It returns what it measured; an error means the run could not be
 // made, not that a figure is bad.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
@@ -111,9 +126,13 @@ type runner struct {
 	res  *Result
 
 	pbx      *pbxPart
-	server   atomic.Pointer[child] // nil while the server is restarted
+	server   atomic.Pointer[child]   // nil while the server is restarted, and for an external one
+	scraper  atomic.Pointer[scraper] // of the server's /metrics; nil while unknown
 	seatAddr string
 	fleet    *fleet
+	// inTraffic is true during the traffic phase, when the sampler keeps
+	// the server's peak of goroutines.
+	inTraffic atomic.Bool
 
 	seriesMu sync.Mutex
 	ctl      *control                  // of the fake PBX in use, for the sampler; under seriesMu
@@ -124,19 +143,25 @@ type runner struct {
 func (r *runner) run(ctx context.Context) error {
 	r.res.Started = time.Now()
 	defer func() { r.res.Ended = time.Now() }()
-	if err := r.writeConfig(ctx); err != nil {
-		return err
+	if r.opts.external() {
+		if err := r.connectExternal(ctx); err != nil {
+			return err
+		}
+	} else {
+		if err := r.writeConfig(ctx); err != nil {
+			return err
+		}
+		if err := r.startPBX(ctx); err != nil {
+			return err
+		}
+		defer func() { r.pbx.child.stop(stopGrace) }()
+		addr, err := freePort()
+		if err != nil {
+			return err
+		}
+		r.seatAddr = addr
 	}
-	if err := r.startPBX(ctx); err != nil {
-		return err
-	}
-	defer func() { r.pbx.child.stop(stopGrace) }()
-	addr, err := freePort()
-	if err != nil {
-		return err
-	}
-	r.seatAddr = addr
-	r.fleet = newFleet(r.w, addr, r.opts.Resume)
+	r.fleet = newFleet(r.w, r.seatAddr, r.opts.Resume)
 	r.use(r.pbx, &r.fleet.notices, &r.res.CallsPerSecond)
 	seatsCtx, stopSeats := context.WithCancel(ctx)
 	defer func() {
@@ -185,6 +210,33 @@ func (r *runner) writeConfig(ctx context.Context) error {
 	if _, err := config.WriteSnapshot(ctx, filepath.Join(r.dir, "config"), m); err != nil {
 		return fmt.Errorf("loadgen: the server's configuration: %w", err)
 	}
+	return nil
+}
+
+// connectExternal makes the run use the fake PBX and the server that run
+// already, once each answers: the control API, the seat port (one connect,
+// closed at once) and, when given, the server's /metrics.
+func (r *runner) connectExternal(ctx context.Context) error {
+	ctl := newControl(r.opts.PBXControl)
+	if _, err := ctl.stats(ctx); err != nil {
+		return fmt.Errorf("loadgen: the external fake PBX: %w", err)
+	}
+	r.pbx = &pbxPart{ctl: ctl, links: linkLog{c: ctl}}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", r.opts.Server)
+	if err != nil {
+		return fmt.Errorf("loadgen: the external server: %w", err)
+	}
+	c.Close()
+	r.seatAddr = r.opts.Server
+	if r.opts.ServerAdmin == "" {
+		return nil
+	}
+	s := newScraper(r.opts.ServerAdmin)
+	if _, err := s.scrape(ctx); err != nil {
+		return fmt.Errorf("loadgen: the external server's admin endpoints: %w", err)
+	}
+	r.scraper.Store(s)
 	return nil
 }
 
@@ -238,7 +290,7 @@ func (r *runner) startPBXPart(ctx context.Context, static bool) (*pbxPart, error
 func (r *runner) startServer(ctx context.Context) error {
 	spec := serverSpec{
 		AMI: r.pbx.ready.AMI, Username: amiUser, Secret: amiSecret,
-		ConfigDir: filepath.Join(r.dir, "config"), Listen: r.seatAddr,
+		ConfigDir: filepath.Join(r.dir, "config"), Listen: r.seatAddr, AdminListen: "127.0.0.1:0",
 		Keepalive: 3 * r.opts.Keepalive, LogLevel: r.opts.LogLevel,
 	}
 	var ready serverReady
@@ -247,14 +299,19 @@ func (r *runner) startServer(ctx context.Context) error {
 		return err
 	}
 	r.server.Store(c)
+	if ready.Admin != "" {
+		r.scraper.Store(newScraper("http://" + ready.Admin))
+	}
 	return nil
 }
 
+// stopServer stops the server the run started, if it runs.
 func (r *runner) stopServer() error {
 	c := r.server.Swap(nil)
 	if c == nil {
 		return nil
 	}
+	r.scraper.Store(nil)
 	err := c.stop(stopGrace)
 	if err != nil {
 		return fmt.Errorf("loadgen: the server: %w", err)
@@ -262,19 +319,27 @@ func (r *runner) stopServer() error {
 	return nil
 }
 
-// storm starts a server and measures the login storm: the seats already
-// dialling (a restart) or started by begin once it is ready (a cold
-// start), until every one is confirmed in all its queues.
+// storm starts a server (unless it is external) and measures the login
+// storm: the seats already dialling (a restart) or started by begin once
+// it is ready (a cold start), until every one is confirmed in all its
+// queues.
 func (r *runner) storm(ctx context.Context, name string, begin func()) error {
 	launched := time.Now()
 	refusedBefore := r.fleet.counts.refused.Load()
-	if err := r.startServer(ctx); err != nil {
-		return err
+	external := r.opts.external()
+	if !external {
+		if err := r.startServer(ctx); err != nil {
+			return err
+		}
 	}
 	ready := time.Now()
-	st := Storm{Name: name, Seats: r.w.seats, Start: ready.Sub(launched)}
-	if ps, err := readProcStat(r.server.Load().pid()); err == nil {
-		st.RSSBefore = ps.RSSBytes
+	st := Storm{Name: name, Seats: r.w.seats}
+	if !external {
+		st.Start = ready.Sub(launched)
+	}
+	before := r.measureServer(ctx)
+	if external {
+		ready = time.Now() // the storm is timed from the first seat's dial
 	}
 	if begin != nil {
 		begin()
@@ -283,11 +348,47 @@ func (r *runner) storm(ctx context.Context, name string, begin func()) error {
 	st.Took = time.Since(ready)
 	st.Confirmed = int(r.fleet.confirmed.Load())
 	st.Refused = r.fleet.counts.refused.Load() - refusedBefore
-	if ps, err := readProcStat(r.server.Load().pid()); err == nil {
-		st.RSSAfter, st.ServerCPU = ps.RSSBytes, ps.CPUSeconds
+	after := r.measureServer(ctx)
+	st.Measured = before.Known && after.Known
+	st.RSSBefore, st.RSSAfter, st.ServerCPU = before.RSSBytes, after.RSSBytes, after.CPUSeconds
+	if external { // since its start is not the run's
+		st.ServerCPU -= before.CPUSeconds
 	}
+	st.Goroutines, st.SeatsConnected = after.Goroutines, after.SeatsConnected
 	r.res.Storms = append(r.res.Storms, st)
 	return ctx.Err()
+}
+
+// serverStat is the server at one moment, as far as the load generator
+// can tell.
+type serverStat struct {
+	procStat
+	Known          bool // procStat was measured: from /proc of the child, or from /metrics
+	Goroutines     int  // from /metrics; 0 when unknown
+	SeatsConnected int  // from /metrics
+}
+
+// measureServer reads the server's figures: the CPU seconds and memory of
+// a child from /proc, else from its /metrics (of an external server), and
+// its goroutines from its /metrics. A figure it cannot read is unknown.
+// It blocks for a scrape at most (scrapeTimeout).
+func (r *runner) measureServer(ctx context.Context) serverStat {
+	var st serverStat
+	if c := r.server.Load(); c != nil {
+		if ps, err := readProcStat(c.pid()); err == nil {
+			st.procStat, st.Known = ps, true
+		}
+	}
+	if s := r.scraper.Load(); s != nil {
+		if m, err := s.scrape(ctx); err == nil {
+			st.Goroutines, st.SeatsConnected = m.Goroutines, m.SeatsConnected
+			if !st.Known && m.HasProcess {
+				st.CPUSeconds, st.RSSBytes, st.MaxRSSBytes = m.CPUSeconds, m.RSSBytes, m.RSSBytes
+				st.Known = true
+			}
+		}
+	}
+	return st
 }
 
 // waitConfirmed waits until every seat is confirmed, or the storm's
@@ -319,7 +420,12 @@ func (r *runner) traffic(ctx context.Context) error {
 	if r.opts.Rate == 0 || r.opts.Duration == 0 {
 		return nil
 	}
-	serverBefore, _ := readProcStat(r.server.Load().pid())
+	// An external fake PBX may keep the links of earlier runs.
+	if err := r.pbx.links.skip(ctx); err != nil {
+		return fmt.Errorf("loadgen: %w", err)
+	}
+	serverBefore := r.measureServer(ctx)
+	r.inTraffic.Store(true)
 	pauseCtx, stopPauses := context.WithCancel(ctx)
 	pausesDone := make(chan struct{})
 	go func() {
@@ -329,15 +435,18 @@ func (r *runner) traffic(ctx context.Context) error {
 	tr, err := r.calls(ctx, r.pbx, "", stopPauses)
 	stopPauses()
 	<-pausesDone
+	r.inTraffic.Store(false)
 	if err != nil {
 		return err
 	}
-	serverAfter, _ := readProcStat(r.server.Load().pid())
+	serverAfter := r.measureServer(ctx)
 	r.res.Traffic = tr
+	r.res.ServerKnown = serverBefore.Known && serverAfter.Known
 	r.res.ServerCPU = serverAfter.CPUSeconds - serverBefore.CPUSeconds
 	r.seriesMu.Lock()
 	serverAfter.MaxRSSBytes = max(serverAfter.MaxRSSBytes, r.res.Server.MaxRSSBytes)
-	r.res.Server = serverAfter
+	r.res.Server = serverAfter.procStat
+	r.res.Goroutines = max(r.res.Goroutines, serverAfter.Goroutines)
 	r.seriesMu.Unlock()
 	r.res.Delivery, r.res.Latencies = verify(r.w, r.pbx.links.links, r.fleet.notices.take(), r.res.Started)
 	return nil
@@ -492,22 +601,24 @@ func (r *runner) sample(ctx context.Context) {
 				r.seriesMu.Unlock()
 			}
 			last, lastCalls, lastAt = ctl, st.CallsStarted, now
-			r.trackServerPeak()
+			r.trackServer(ctx)
 		}
 	}
 }
 
-// trackServerPeak keeps the server's peak RSS (the kernel's high-water
-// mark of the current process).
-func (r *runner) trackServerPeak() {
-	s := r.server.Load()
-	if s == nil {
-		return
+// trackServer keeps the server's peak RSS (the kernel's high-water mark
+// of a child; the largest RSS sampled of an external server) and, during
+// the traffic, its peak of goroutines.
+func (r *runner) trackServer(ctx context.Context) {
+	st := r.measureServer(ctx)
+	traffic := r.inTraffic.Load()
+	r.seriesMu.Lock()
+	defer r.seriesMu.Unlock()
+	if st.Known {
+		r.res.Server.MaxRSSBytes = max(r.res.Server.MaxRSSBytes, st.MaxRSSBytes)
 	}
-	if ps, err := readProcStat(s.pid()); err == nil {
-		r.seriesMu.Lock()
-		r.res.Server.MaxRSSBytes = max(r.res.Server.MaxRSSBytes, ps.MaxRSSBytes)
-		r.seriesMu.Unlock()
+	if traffic {
+		r.res.Goroutines = max(r.res.Goroutines, st.Goroutines)
 	}
 }
 
@@ -524,7 +635,7 @@ func (r *runner) countFleet() {
 		r.res.LoginFailed[k] = v
 	}
 	r.fleet.failMu.Unlock()
-	if len(r.res.Storms) > 0 {
+	if len(r.res.Storms) > 0 && r.res.Storms[0].Measured {
 		s := r.res.Storms[0]
 		r.res.RSSPerSeat = float64(s.RSSAfter-s.RSSBefore) / float64(max(s.Confirmed, 1))
 	}

@@ -37,7 +37,12 @@ func TestRun(t *testing.T) {
 			for _, st := range res.Storms {
 				assert.True(t, st.Complete, "%s: every seat confirmed", st.Name)
 				assert.Equal(t, tc.seats, st.Confirmed, st.Name)
+				assert.True(t, st.Measured, "%s: the server's CPU and RSS from /proc", st.Name)
+				assert.Positive(t, st.Goroutines, "%s: the server's goroutines from /metrics", st.Name)
+				assert.Equal(t, tc.seats, st.SeatsConnected, "%s: the server's seats connected from /metrics", st.Name)
 			}
+			assert.True(t, res.ServerKnown, "the traffic's server figures")
+			assert.Greater(t, res.Goroutines, tc.seats, "the server's peak of goroutines in the traffic: one or more a seat")
 			assert.Empty(t, res.LoginFailed, "no login fails")
 			assert.Equal(t, int64(2*tc.seats), res.Logins, "each seat logs in once a storm")
 			assert.Equal(t, int64(tc.seats), res.Resumes, "after the restart, by resume token")

@@ -76,11 +76,22 @@ Each seat is two open files (its socket here and in the server): the
 load generator raises its limit of open files, which needs root beyond
 the hard limit (ulimit -Hn).
 
+External mode: --server and --pbx-control run the load against a server
+and a fake PBX that run already (on this or another machine), and start
+nothing. --write-config DIR writes their configuration and scenario for
+--seats, --queues, --refused, … and prints the commands that start them
+and the one that runs the load (docs/loadgen.md). The cold storm is timed
+from the first seat's dial; there is no restart storm (--restart and
+--compare-direct are refused); the server's CPU, memory and goroutines
+come from its /metrics with --server-admin, and are unknown ("-")
+without.
+
 Examples:
   astcti-loadgen --seats 1000 --rate 50 --duration 30s --report run.html
   astcti-loadgen --seats 10000 --rate 0 --json storm.json
   astcti-loadgen --seats 500 --rate 20 --duration 5s --dialect 1.4
-  astcti-loadgen --seats 1000 --rate 20 --duration 10s --compare-direct`,
+  astcti-loadgen --seats 1000 --rate 20 --duration 10s --compare-direct
+  astcti-loadgen --seats 1000 --write-config /tmp/world   # then run what it prints`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "seats", Value: d.Seats, Usage: fmt.Sprintf("simulated seats (1-%d)", loadgen.MaxSeats)},
 			&cli.IntFlag{Name: "queues", Value: d.Queues, Usage: "queues every operator is a member of (1-20)"},
@@ -106,6 +117,11 @@ Examples:
 			&cli.StringFlag{Name: "log-level", Value: d.LogLevel, Usage: "the parts' log level: debug, info, warn or error"},
 			&cli.StringFlag{Name: "keep", Usage: "keep the parts' configuration and specs in `DIR` (default: a temporary directory, removed)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress line on the terminal"},
+			&cli.StringFlag{Name: "server", Usage: "run against the running astcti server whose seat listener is `ADDR` (host:port), with --pbx-control; no part is started"},
+			&cli.StringFlag{Name: "server-admin", Usage: "with --server, the server's admin endpoints at `URL` (its --admin-listen, e.g. http://127.0.0.1:9090), to read its CPU, memory and goroutines (without: unknown)"},
+			&cli.StringFlag{Name: "pbx-control", Usage: "with --server, the control API of the running fake PBX at `URL` (fakeami --control, e.g. http://127.0.0.1:5080)"},
+			&cli.StringFlag{Name: "write-config", Usage: "write the server's configuration and the fake PBX's scenario for the other options into `DIR`, print the commands that start them and run the load against them, and exit"},
+			&cli.StringFlag{Name: "pbx-ami", Usage: "with --write-config, the fake PBX's manager `ADDR`ess in the commands (default 127.0.0.1:5038)"},
 		},
 		Action: run,
 	}
@@ -116,6 +132,12 @@ func run(c *cli.Context) error {
 		return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
 	}
 	opts := options(c)
+	if dir := c.String("write-config"); dir != "" {
+		return writeSetup(c, dir, opts)
+	}
+	if c.IsSet("pbx-ami") {
+		return fmt.Errorf("--pbx-ami only names the fake PBX's address in the commands of --write-config")
+	}
 	if path := c.String("log"); path != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
@@ -155,7 +177,44 @@ func options(c *cli.Context) loadgen.Options {
 	o.Restart, o.Resume, o.StormTimeout, o.RefusedSeats = c.Bool("restart"), c.Bool("resume"), c.Duration("storm-timeout"), c.Int("refused")
 	o.Seed, o.LogLevel, o.Dir = c.Int64("seed"), c.String("log-level"), c.String("keep")
 	o.CompareDirect = c.Bool("compare-direct")
+	o.Server, o.ServerAdmin, o.PBXControl = c.String("server"), c.String("server-admin"), c.String("pbx-control")
+	if (o.Server != "" || o.PBXControl != "") && !c.IsSet("restart") {
+		o.Restart = false // a server it did not start, the load generator cannot restart
+	}
 	return o
+}
+
+// writeSetup writes the configuration and the scenario of an external
+// run into dir and prints the commands that use them.
+func writeSetup(c *cli.Context, dir string, o loadgen.Options) error {
+	a := loadgen.DefaultSetupAddrs()
+	for _, f := range []struct {
+		flag string
+		addr *string
+	}{{"pbx-ami", &a.PBXAMI}, {"pbx-control", &a.PBXControl}, {"server", &a.Server}, {"server-admin", &a.ServerAdmin}} {
+		if c.IsSet(f.flag) {
+			*f.addr = c.String(f.flag)
+		}
+	}
+	s, err := loadgen.WriteSetup(c.Context, dir, o, a)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, `Wrote the server's configuration (operators lg00000…, %d of them, password "loadgen") in
+  %s
+and the fake PBX's scenario (phones SIP/10000…, queues: %d) in
+  %s
+
+1. Start the fake PBX:
+  %s
+2. Start the server:
+  %s
+3. Run the load against them (add --rate, --duration, …; keep the
+   options that shape the world as they are here):
+  %s
+`, o.Seats, s.ConfigDir, o.Queues, s.Scenario,
+		loadgen.CommandLine(s.PBX), loadgen.CommandLine(s.Server), loadgen.CommandLine(s.Loadgen))
+	return nil
 }
 
 // verdict is the run's exit status: an error when a notification went
