@@ -92,8 +92,9 @@ type Result struct {
 // Run runs a load: a fake PBX and a server started as processes of their
 // own (or, with opts.Server and opts.PBXControl, running already),
 // opts.Seats seats logging in at once, traffic for opts.Duration, then,
-// with opts.Restart, a restart of the server and the seats' second storm. It returns what it measured; an error means the run could not be
-// made, not that a figure is bad.
+// with opts.Restart, a restart of the server and the seats' second storm.
+// It returns what it measured; an error means the run could not be made,
+// not that a figure is bad.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
