@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -356,45 +355,18 @@ func (s *simulation) startPBX(pbx *fakeami.PBX, info *Info) (stop func(), err er
 	if err != nil {
 		return nil, err
 	}
-	amiLn, err := net.Listen("tcp", orPort0(s.cfg.AMIListen))
+	r, err := fakeami.Listen(fakeami.ServeConfig{Server: srv, PBX: pbx, Listen: orPort0(s.cfg.AMIListen), Control: s.cfg.ControlListen})
 	if err != nil {
 		return nil, fmt.Errorf("fake PBX: %w", err)
 	}
-	info.AMI = amiLn.Addr().String()
-	var hs *http.Server
-	var ctlLn net.Listener
-	if s.cfg.ControlListen != "" {
-		if ctlLn, err = net.Listen("tcp", s.cfg.ControlListen); err != nil {
-			amiLn.Close()
-			return nil, fmt.Errorf("control API: %w", err)
-		}
-		info.Control = "http://" + ctlLn.Addr().String()
-		ctl := &fakeami.Control{PBX: pbx, Server: srv}
-		hs = &http.Server{Handler: ctl.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { pbx.Run(ctx) })
-	wg.Go(func() {
-		if err := srv.Serve(amiLn); err != nil {
-			s.log.Error("fake PBX: manager interface", "err", err)
-		}
-	})
-	if hs != nil {
-		wg.Go(func() {
-			if err := hs.Serve(ctlLn); !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error("fake PBX: control API", "err", err)
-			}
-		})
+	info.AMI = r.Addr
+	if r.ControlAddr != "" {
+		info.Control = "http://" + r.ControlAddr
 	}
 	return func() {
-		srv.Close()
-		amiLn.Close()
-		if hs != nil {
-			hs.Close()
+		if err := r.Stop(); err != nil {
+			s.log.Error("fake PBX", "err", err)
 		}
-		cancel()
-		wg.Wait()
 	}, nil
 }
 

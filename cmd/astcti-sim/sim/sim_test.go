@@ -176,7 +176,7 @@ func TestRunErrors(t *testing.T) {
 		{"too many seats", Config{Seats: MaxSeats + 1}, "seats: 201 is not between 0 and 200"},
 		{"bad rate", Config{Rate: "lots"}, `rate: bad rate "lots"`},
 		{"AMI port taken", Config{AMIListen: busy.Addr().String()}, "fake PBX: listen tcp " + busy.Addr().String()},
-		{"control port taken", Config{ControlListen: busy.Addr().String()}, "control API: listen tcp"},
+		{"control port taken", Config{ControlListen: busy.Addr().String()}, "fake PBX: control: listen tcp"},
 		{"seat port taken", Config{SeatListen: busy.Addr().String()}, "server: cti: seats: listen tcp"},
 	}
 	for _, tc := range tests {
