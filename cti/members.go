@@ -29,6 +29,9 @@ type membership struct {
 	confirmed bool // the PBX said so (QueueAdd answered, QueueMemberAdded, or "Already there")
 	adding    bool // a QueueAdd is waiting in the outbox, parked or in flight
 	refused   bool // the seat was told the PBX refused (202); cleared when confirmed
+	// addPaused is the pause state the last QueueAdd sent carried: a
+	// PAUSE that came while it was on its way may need one more action.
+	addPaused bool
 	retry     backoff
 }
 
@@ -103,6 +106,7 @@ func (h *hub) membershipAction(p pending) *ami.Frame {
 			r.parked = append(r.parked, adder{s, p.queue})
 			return nil
 		}
+		m.addPaused = s.paused
 		return ami.NewAction("QueueAdd",
 			"Queue", p.queue,
 			"Interface", s.iface,
@@ -150,6 +154,7 @@ func (h *hub) queueAddDone(p pending, call *ami.Call) {
 			m.refused = true
 			s.conn.sendStatus(seatproto.QueueRefused(p.queue, actionMessage(call.Err)))
 		}
+		h.settlePause(s, p.queue, false)
 		h.retryAdd(s, p.queue, m)
 	}
 	h.maybeRepop(s, false)
@@ -252,8 +257,24 @@ func (h *hub) confirm(s *session, queue string, m *membership) {
 	if !m.confirmed {
 		m.confirmed = true
 		s.conn.sendStatus(seatproto.InQueue(queue))
+		h.pauseAdded(s, queue, m)
 	}
 	h.maybeRepop(s, false)
+}
+
+// pauseAdded settles a PAUSE that waited for this membership to be added:
+// done if its QueueAdd carried the pause state asked, else one QueuePause
+// for the queue, whose event settles it.
+func (h *hub) pauseAdded(s *session, queue string, m *membership) {
+	pr := s.pause
+	if pr == nil || !pr.waiting[queue] {
+		return
+	}
+	if m.addPaused == pr.paused {
+		h.settlePause(s, queue, true)
+		return
+	}
+	h.send(pauseAction(s, queue), pending{kind: pendPause, sess: s})
 }
 
 // leaveQueues removes the seat's phone from every queue of the session.

@@ -61,9 +61,10 @@ func (b *tokenBucket) allow(now time.Time) bool {
 // pauseRequest is a PAUSE IN or OUT waiting for the PBX to confirm it on
 // every queue.
 type pauseRequest struct {
-	paused   bool
-	waiting  map[string]bool // queues not yet confirmed
-	deadline time.Time
+	paused    bool
+	waiting   map[string]bool // queues not yet confirmed
+	confirmed int             // queues that confirmed
+	deadline  time.Time
 }
 
 // login starts the session of an operator whose password a reader checked.
@@ -255,14 +256,18 @@ func (h *hub) pauseCmd(s *session, in bool, reason string) {
 		s.conn.sendStatus(seatproto.PauseKO("pause pending"))
 		return
 	}
-	// Only the memberships the PBX has are paused by the action and
-	// confirm it: one refused (202) or still being added would never
-	// answer, and the PAUSE would time out. One added later starts in the
-	// new pause state (QueueAdd's Paused).
+	// The memberships the PBX has are paused by the action and confirm
+	// it; those still being added start in the new state (QueueAdd's
+	// Paused) and confirm it when added; a refused one (202) never would,
+	// and is not waited for.
 	pr := &pauseRequest{paused: in, waiting: make(map[string]bool), deadline: time.Now().Add(pauseConfirmTimeout)}
+	inPBX := 0
 	for q, m := range s.members {
-		if m.confirmed {
+		if m.confirmed || !m.refused {
 			pr.waiting[q] = true
+		}
+		if m.confirmed {
+			inPBX++
 		}
 	}
 	if len(pr.waiting) == 0 {
@@ -271,14 +276,49 @@ func (h *hub) pauseCmd(s *session, in bool, reason string) {
 	}
 	s.pause = pr
 	s.paused, s.pauseReason = in, reason
-	action := ami.NewAction("QueuePause", "Interface", s.iface, "Paused", strconv.FormatBool(in))
-	if in && reason != "" {
-		action.Add("Reason", reason)
+	if inPBX > 0 {
+		h.send(pauseAction(s, ""), pending{kind: pendPause, sess: s})
 	}
-	h.send(action, pending{kind: pendPause, sess: s})
 	if in {
 		s.conn.sendStatus(seatproto.PausePending())
 	}
+}
+
+// pauseAction is the QueuePause of the seat's pause state: in every queue
+// of its interface, or in one.
+func pauseAction(s *session, queue string) *ami.Frame {
+	action := ami.NewAction("QueuePause", "Interface", s.iface, "Paused", strconv.FormatBool(s.paused))
+	if queue != "" {
+		action.Add("Queue", queue)
+	}
+	if s.paused && s.pauseReason != "" {
+		action.Add("Reason", s.pauseReason)
+	}
+	return action
+}
+
+// settlePause takes queue off the seat's PAUSE in progress: the queue
+// confirmed the pause state (ok), or never will (refused). Once no queue is
+// left, the seat is told: 300 if any confirmed, else as if it had no queue.
+func (h *hub) settlePause(s *session, queue string, ok bool) {
+	pr := s.pause
+	if pr == nil || !pr.waiting[queue] {
+		return
+	}
+	delete(pr.waiting, queue)
+	if ok {
+		pr.confirmed++
+	}
+	if len(pr.waiting) > 0 {
+		return
+	}
+	s.pause = nil
+	if pr.confirmed == 0 {
+		s.paused = !pr.paused // as pauseDone: no member took the new state
+		s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNoQueue))
+		return
+	}
+	s.conn.sendStatus(seatproto.PauseOK())
 }
 
 func (h *hub) pauseDone(s *session, call *ami.Call) {
@@ -302,11 +342,7 @@ func (h *hub) memberPaused(f *ami.Frame) {
 	if (f.Get("Paused") == "1") != s.pause.paused {
 		return
 	}
-	delete(s.pause.waiting, f.Get("Queue"))
-	if len(s.pause.waiting) == 0 {
-		s.pause = nil
-		s.conn.sendStatus(seatproto.PauseOK())
-	}
+	h.settlePause(s, f.Get("Queue"), true)
 }
 
 // originateCmd places a call from the seat's own phone into an outbound

@@ -134,3 +134,29 @@ func countLines(st *ctitest.Seat, re string) int {
 	}
 	return n
 }
+
+// TestPauseWhileJoining: a PAUSE sent with the login, before the PBX has
+// confirmed any membership, waits for the memberships being added (their
+// QueueAdds carry the pause) instead of answering "not in any queue"; one
+// the PBX refuses is not waited for.
+func TestPauseWhileJoining(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refused=%v", refused), func(t *testing.T) {
+			pbx := startDemoPBX(t)
+			srv := ctitest.Start(t, ctitest.Options{Model: stormModel(t, 1, refused), AMI: pbx.Config()})
+			st := srv.Dial()
+			st.Send("USER s000")
+			st.Send("PASS " + config.MD5Hex("storm"))
+			st.Send("MAC 02:00:00:00:00:00")
+			st.Send("PAUSE IN lunch")
+			st.Expect(`^300 OK`)
+			st.Sync()
+			assert.Zero(t, countLines(st, `^302 `), "no pause refused")
+			for _, q := range []string{"astcti-queue", "astcti-queue-riu"} {
+				m, ok := pbx.Member(q, "SIP/5000")
+				require.True(t, ok, q)
+				assert.True(t, m.Paused, "%s: the member is paused", q)
+			}
+		})
+	}
+}
