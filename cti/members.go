@@ -35,6 +35,13 @@ type membership struct {
 	retry     backoff
 }
 
+// joining reports whether the membership is on its way into the PBX: a
+// QueueAdd waits, is in flight or is due again, and the PBX has not
+// refused it.
+func (m *membership) joining() bool {
+	return !m.confirmed && !m.refused && (m.adding || !m.retry.at.IsZero())
+}
+
 // removal is a membership that must leave the PBX: its session ended, or a
 // new configuration dropped it.
 type removal struct {

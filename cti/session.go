@@ -257,13 +257,14 @@ func (h *hub) pauseCmd(s *session, in bool, reason string) {
 		return
 	}
 	// The memberships the PBX has are paused by the action and confirm
-	// it; those still being added start in the new state (QueueAdd's
-	// Paused) and confirm it when added; a refused one (202) never would,
-	// and is not waited for.
+	// it; those joining start in the new state (QueueAdd's Paused) and
+	// confirm it when added. A refused one (202), or one removed behind
+	// the server's back and not yet added again, would never answer: it
+	// is not waited for, and starts in the new state when added.
 	pr := &pauseRequest{paused: in, waiting: make(map[string]bool), deadline: time.Now().Add(pauseConfirmTimeout)}
 	inPBX := 0
 	for q, m := range s.members {
-		if m.confirmed || !m.refused {
+		if m.confirmed || m.joining() {
 			pr.waiting[q] = true
 		}
 		if m.confirmed {

@@ -12,7 +12,7 @@ import (
 
 // The control API's HTTP server limits (Listen). A posted scenario is at
 // most 1 MiB, which ReadTimeout leaves ample time for.
-var (
+const (
 	controlReadHeaderTimeout = 5 * time.Second
 	controlReadTimeout       = 30 * time.Second
 	controlWriteTimeout      = 30 * time.Second

@@ -45,8 +45,7 @@ func (c *control) do(ctx context.Context, method, path, body string, out any) er
 		return fmt.Errorf("fake PBX %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		first, _, _ := bytes.Cut(bytes.TrimSpace(b), []byte("\n"))
-		return &statusError{method: method, path: path, code: resp.StatusCode, body: string(first), raw: b}
+		return &statusError{method: method, path: path, code: resp.StatusCode, body: b}
 	}
 	if out == nil {
 		return nil
@@ -60,12 +59,13 @@ func (c *control) do(ctx context.Context, method, path, body string, out any) er
 type statusError struct {
 	method, path string
 	code         int
-	body         string // the first line
-	raw          []byte // the whole body, bounded by maxControlBody
+	body         []byte // bounded by maxControlBody
 }
 
+// Error names the request and the answer's status and first line.
 func (e *statusError) Error() string {
-	return fmt.Sprintf("fake PBX %s %s: %d %s", e.method, e.path, e.code, e.body)
+	first, _, _ := bytes.Cut(bytes.TrimSpace(e.body), []byte("\n"))
+	return fmt.Sprintf("fake PBX %s %s: %d %s", e.method, e.path, e.code, first)
 }
 
 func (c *control) startTraffic(ctx context.Context, line string) error {
@@ -99,41 +99,41 @@ type linkLog struct {
 }
 
 // poll reads every link since the last poll.
-func (l *linkLog) poll(ctx context.Context) error {
-	for {
-		page, err := l.c.links(ctx, l.after)
-		if err != nil {
-			return err
-		}
-		l.links = append(l.links, page...)
-		if len(page) > 0 {
-			l.after = page[len(page)-1].Seq
-		}
-		if len(page) < fakeami.MaxLinksLimit {
-			return nil
-		}
-	}
-}
+func (l *linkLog) poll(ctx context.Context) error { return l.read(ctx, true) }
 
 // skip moves past every link the fake PBX has now, without keeping them:
 // those of an external fake PBX's earlier runs. Links the PBX no longer
 // keeps (410) are skipped too.
 func (l *linkLog) skip(ctx context.Context) error {
+	if err := l.read(ctx, false); err != nil {
+		return fmt.Errorf("skip the earlier links: %w", err)
+	}
+	return nil
+}
+
+// read reads the links after l.after to the last one, keeping them with
+// keep. Without keep, a 410 (links dropped from the PBX's ring) moves on
+// to the first link it still has; with keep it is an error, since the run
+// could not tell lost notifications then.
+func (l *linkLog) read(ctx context.Context, keep bool) error {
 	for {
 		page, err := l.c.links(ctx, l.after)
 		var se *statusError
-		if errors.As(err, &se) && se.code == http.StatusGone {
+		if !keep && errors.As(err, &se) && se.code == http.StatusGone {
 			var gone struct {
 				NextAfter uint64 `json:"next_after"`
 			}
-			if err := json.Unmarshal(se.raw, &gone); err != nil || gone.NextAfter <= l.after {
-				return fmt.Errorf("skip the earlier links: %w", se)
+			if json.Unmarshal(se.body, &gone) != nil || gone.NextAfter <= l.after {
+				return se
 			}
 			l.after = gone.NextAfter
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("skip the earlier links: %w", err)
+			return err
+		}
+		if keep {
+			l.links = append(l.links, page...)
 		}
 		if len(page) > 0 {
 			l.after = page[len(page)-1].Seq
