@@ -20,6 +20,7 @@ const (
 	CloseReplaced                            // the operator logged in again elsewhere
 	CloseOperatorDisabled                    // a new configuration disabled or removed the operator
 	CloseSeatRemoved                         // a new configuration removed or changed the seat
+	CloseSeatInUse                           // the operator's fixed seat is held by another operator's session
 	CloseShutdown                            // the server is stopping
 )
 
@@ -43,6 +44,8 @@ func (r CloseReason) String() string {
 		return "operator disabled"
 	case CloseSeatRemoved:
 		return "seat removed"
+	case CloseSeatInUse:
+		return "seat in use"
 	case CloseShutdown:
 		return "server shutdown"
 	}
@@ -123,6 +126,8 @@ func (r CloseReason) finalLine() (seatproto.Status, bool) {
 		return seatproto.OperatorDisabled(), true
 	case CloseSeatRemoved:
 		return seatproto.SeatRemoved(), true
+	case CloseSeatInUse:
+		return seatproto.KO(seatproto.ReasonSeatInUse), true
 	case CloseShutdown:
 		return seatproto.ServerShutdown(), true
 	case CloseQuit:

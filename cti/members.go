@@ -152,10 +152,10 @@ func (h *hub) queueAddDone(p pending, call *ami.Call) {
 		h.confirm(s, p.queue, m)
 		return
 	case isTransient(call.Err):
-		h.log.Debug("QueueAdd not answered; sent again", "operator", s.operator, "queue", p.queue, "err", call.Err)
+		s.log.Debug("QueueAdd not answered; sent again", "queue", p.queue, "err", call.Err)
 		h.retryAdd(s, p.queue, m)
 	default:
-		h.log.Warn("QueueAdd failed: refused by the PBX; retrying", "operator", s.operator, "queue", p.queue, "interface", s.iface, "err", call.Err)
+		s.log.Warn("QueueAdd failed: refused by the PBX; retrying", "queue", p.queue, "err", call.Err)
 		h.srv.metrics.QueueAddRefused()
 		if !m.refused {
 			m.refused = true

@@ -1,6 +1,7 @@
 package cti
 
 import (
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 // session is an authenticated operator at a seat, as the hub keeps it.
 type session struct {
 	conn     *seatConn
+	log      *slog.Logger // operator=, and mac= and interface= once the seat is known (sessionLog)
 	operator string
 	fullName string
 	paused   bool // begins paused (the operator's setting), then as PAUSE says
@@ -75,24 +77,53 @@ func (h *hub) login(conn *seatConn, username string) {
 		conn.Close(CloseOperatorDisabled) // disabled between the check and now
 		return
 	}
+	var seat *config.Seat
+	if op.Seat != "" {
+		seat = h.snap.SeatByMAC(op.Seat)
+	}
+	if seat != nil {
+		// A fixed seat held by another operator's session is that
+		// operator's, who sits at the phone (by MAC, or by a fixed seat of
+		// the same phone): taking it would ring her phone with this
+		// operator's screen pops. The login is refused, and the
+		// connection closed (docs/protocol.md, "one live session per
+		// seat"); the holder is not disturbed.
+		if other := h.byIface[calls.NormalizeInterface(seat.Interface)]; other != nil && other.operator != username {
+			h.log.Info("seat login refused: the operator's fixed seat is in use by another operator",
+				"operator", username, "mac", seat.MAC, "interface", seat.Interface, "holder", other.operator,
+				"conn", conn.id, "remote", conn.remote)
+			conn.Close(CloseSeatInUse)
+			return
+		}
+	}
 	if old := h.byOperator[username]; old != nil {
-		h.log.Info("operator logged in again: replacing the old session", "operator", username)
+		old.log.Info("operator logged in again: replacing the old session")
 		h.endSession(old, CloseReplaced)
 	}
 	s := &session{
 		conn: conn, operator: username, fullName: op.FullName,
 		paused: op.BeginPaused, members: make(map[string]*membership),
 	}
+	s.log = h.sessionLog(s)
 	h.sessions[conn] = s
 	h.byOperator[username] = s
 	h.srv.metrics.Login()
 	conn.sendStatus(seatproto.LoggedIn())
-	conn.log.Info("operator logged in", "operator", username)
-	if op.Seat != "" {
-		if seat := h.snap.SeatByMAC(op.Seat); seat != nil {
-			h.takeSeat(s, seat)
-		}
+	s.log.Info("operator logged in")
+	if seat != nil {
+		h.takeSeat(s, seat)
 	}
+}
+
+// sessionLog is the logger of a session's lines: they name the seat by
+// its MAC and interface (what an administrator knows it by), and the
+// operator; the connection's number (seat= in the lines of the
+// connection's reader, before the login) and remote address come second.
+func (h *hub) sessionLog(s *session) *slog.Logger {
+	if s.iface == "" {
+		return h.log.With("operator", s.operator, "conn", s.conn.id, "remote", s.conn.remote)
+	}
+	return h.log.With("mac", s.seatMAC, "interface", s.iface, "operator", s.operator, "conn", s.conn.id, "remote", s.conn.remote)
 }
 
 // command handles a command of an authenticated seat.
@@ -174,7 +205,9 @@ func (h *hub) takeSeat(s *session, seat *config.Seat) {
 		h.endSession(other, CloseReplaced)
 	}
 	s.seatMAC, s.iface, s.key = seat.MAC, seat.Interface, key
+	s.log = h.sessionLog(s)
 	h.byIface[key] = s
+	s.log.Info("seat taken")
 	for _, q := range h.snap.Queues(s.operator) {
 		s.members[q.Queue] = &membership{service: q.Service, penalty: q.Penalty}
 		h.queueAdd(s, q.Queue)
@@ -236,7 +269,7 @@ func (h *hub) endSession(s *session, reason CloseReason) {
 	if s.key != "" && h.byIface[s.key] == s {
 		delete(h.byIface, s.key)
 	}
-	s.conn.log.Info("seat session ended", "operator", s.operator, "reason", reason.String())
+	s.log.Info("seat session ended", "reason", reason.String())
 	s.conn.Close(reason)
 }
 

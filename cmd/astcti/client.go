@@ -78,8 +78,8 @@ Exit status:
   2  bad flags or arguments
   3  the server refused the login: wrong user name or password, operator
      disabled, too many failed logins
-  4  the server refused this PC's MAC: no seat has it, or another operator
-     holds its seat
+  4  the server refused the seat: no seat has this PC's MAC, or another
+     operator holds the seat (this PC's, or the operator's fixed seat)
   5  the server could not be reached within --retries attempts at start
   6  the operator logged in on another PC, which took over the session
 
@@ -302,6 +302,8 @@ func clientExit(err error, user, iface string) error {
 			msg = fmt.Sprintf("seat refused for this PC's MAC %s: %s", re.MAC, re.Reason)
 		}
 		return cli.Exit("astcti: "+msg, exitSeat)
+	case errors.As(err, &re) && re.Reason == seatproto.ReasonSeatInUse:
+		return cli.Exit(fmt.Sprintf("astcti: %s's fixed seat is in use by another operator; log in again once it is free", user), exitSeat)
 	case errors.As(err, &re):
 		return cli.Exit("astcti: login refused: "+re.Reason, exitLogin)
 	case errors.As(err, &ue):

@@ -16,7 +16,10 @@ var (
 	ErrLoginRefused = errors.New("login refused")
 	// ErrSeatRefused is wrapped by the *RefusedError of a MAC the server
 	// refused: no seat has it (unknown seat), or another operator's live
-	// session holds its seat (seat in use).
+	// session holds its seat (seat in use); and by that of a PASS or
+	// RESUME refused with "seat in use": the operator's fixed seat is held
+	// by another operator's session. It is never a session taken over
+	// (ErrReplaced): the other session was there first.
 	ErrSeatRefused = errors.New("seat refused")
 	// ErrUnreachable is wrapped by the *UnreachableError Run returns when it
 	// could not log in within Config.Retries attempts at start.
@@ -52,14 +55,17 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	if e.Verb == seatproto.VerbMAC {
+	switch {
+	case e.Verb == seatproto.VerbMAC:
 		return fmt.Sprintf("seatclient: seat refused for MAC %s: %s", e.MAC, e.Reason)
+	case e.Reason == seatproto.ReasonSeatInUse:
+		return "seatclient: the operator's fixed seat is in use by another operator"
 	}
 	return "seatclient: login refused: " + e.Reason
 }
 
 func (e *RefusedError) Unwrap() error {
-	if e.Verb == seatproto.VerbMAC {
+	if e.Verb == seatproto.VerbMAC || e.Reason == seatproto.ReasonSeatInUse {
 		return ErrSeatRefused
 	}
 	return ErrLoginRefused
