@@ -66,6 +66,7 @@ type hub struct {
 	pending    map[*ami.Call]pending // actions in flight
 	removing   map[memberKey]*removal
 	retries    []adder               // QueueAdds waiting for a pause to end
+	stale      staleSweep            // members of an earlier run to remove (cti/stale.go)
 	originates map[string]*originate // by ActionID, from sending until OriginateResponse
 	linkUp     bool
 	badAction  map[string]bool // services whose action template failed, logged once
@@ -97,6 +98,7 @@ const (
 	pendResync
 	pendResyncQueues
 	pendGetvar
+	pendStaleMembers
 )
 
 // originate is an ORIG in flight, from the Originate action until its
@@ -129,6 +131,7 @@ func newHub(srv *Server, snap *config.Snapshot) *hub {
 		originates: make(map[string]*originate),
 		badAction:  make(map[string]bool),
 		obs:        hubObs{snapSince: time.Now(), closed: newClosedRing(closedSeatsKept)},
+		stale:      newStaleSweep(srv.cfg.StaleMemberGrace),
 	}
 }
 
@@ -242,6 +245,7 @@ func (h *hub) amiUp(up *ami.LinkUp) {
 		close(h.firstUp)
 	}
 	h.resync(up.Restarted == ami.RestartYes)
+	h.listMembers(time.Now())
 	h.pump()
 }
 
@@ -300,6 +304,8 @@ func (h *hub) expire(now time.Time) {
 		}
 	}
 	h.retryMembers(now)
+	h.listMembers(now)
+	h.sweepStale(now)
 }
 
 // shutdown removes every membership, waits a little for the PBX to answer,

@@ -2,12 +2,16 @@ package cti_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/config"
 	"github.com/astcti/astcti/cti/ctitest"
+	"github.com/astcti/astcti/fakeami"
+	"github.com/astcti/astcti/scenarios"
 )
 
 // hotDeskModel is the demo configuration with carol, who has no fixed seat
@@ -57,4 +61,44 @@ func TestFixedSeatInUse(t *testing.T) {
 	alice = srv.Dial()
 	alice.Login("alice", "alice", "")
 	alice.Expect(`^200 astcti-queue$`)
+}
+
+// TestStaleMembersRemoved: a server killed with its seats logged in left
+// their members in the PBX's queues. The new server lists them at start
+// and, after the grace, removes those of configured seats that no session
+// holds (bob's SIP/202, whose operator never comes back); alice's SIP/201,
+// taken again within the grace, is kept; a member the configuration does
+// not know (SIP/299) and a member of a queue it does not configure
+// (astcti-queue-riu) are left alone. In both dialects (Location is the
+// member's interface in QueueStatus's QueueMember items of both).
+func TestStaleMembersRemoved(t *testing.T) {
+	for _, dialect := range []fakeami.Dialect{fakeami.DialectModern, fakeami.Dialect14} {
+		t.Run(dialect.String(), func(t *testing.T) {
+			pbx := ctitest.StartPBX(t, fakeami.Options{Dialect: dialect, Scenario: scenarios.Demo(), Seed: 1})
+			for _, m := range []struct{ queue, iface string }{
+				{"astcti-queue", "SIP/201"}, {"astcti-queue", "SIP/202"},
+				{"astcti-queue", "SIP/299"}, {"astcti-queue-riu", "SIP/202"},
+			} {
+				pbx.PBX.Do(nil, ami.NewAction("QueueAdd", "Queue", m.queue, "Interface", m.iface, "MemberName", "left over"))
+			}
+			pbx.WaitMembers("astcti-queue", "SIP/201", "SIP/202", "SIP/299")
+
+			srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), StaleMemberGrace: 3 * time.Second})
+			alice := srv.Dial()
+			alice.Login("alice", "alice", "")
+			alice.Expect(`^200 astcti-queue$`)
+
+			pbx.WaitMembers("astcti-queue", "SIP/201", "SIP/299")
+			assert.Equal(t, []string{"SIP/202"}, pbx.Members("astcti-queue-riu"), "a queue not configured is left alone")
+			assert.Equal(t, 1, srv.Logs.Count("removing a stale queue member"), "bob's member only")
+			alice.Sync()
+			assert.Zero(t, countLines(alice, `^201 `), "alice's membership was never removed")
+
+			// Removed once: bob logging in now is an ordinary login.
+			bob := srv.Dial()
+			bob.Login("bob", "bob", "")
+			bob.Expect(`^200 astcti-queue$`)
+			pbx.WaitMembers("astcti-queue", "SIP/201", "SIP/202", "SIP/299")
+		})
+	}
 }

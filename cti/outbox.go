@@ -113,6 +113,8 @@ func (h *hub) complete(p pending, call *ami.Call) {
 		h.resyncQueuesDone(p.channels, call)
 	case pendGetvar:
 		h.getvarDone(p.getvar, call)
+	case pendStaleMembers:
+		h.staleListed(call)
 	}
 }
 

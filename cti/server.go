@@ -43,7 +43,18 @@ type Config struct {
 	// AdminReady, when set, is called with the admin listener's address
 	// once it listens. It is called before Ready, on Run's goroutine.
 	AdminReady func(admin net.Addr)
+	// StaleMemberGrace is how long after the start seats have to log in
+	// again before the queue members of configured seats that no session
+	// holds (left by an earlier run that was killed) are removed from the
+	// configured queues; 0 means DefaultStaleMemberGrace, and a negative
+	// value turns the removal off (cti/stale.go).
+	StaleMemberGrace time.Duration
 }
+
+// DefaultStaleMemberGrace is the default of Config.StaleMemberGrace: long
+// enough for the seat clients of a call centre to reconnect after a
+// restart (they retry with a pause growing to 30 s at most).
+const DefaultStaleMemberGrace = 2 * time.Minute
 
 // DefaultResumeTTL is how long a resume token logs in: a long shift, so
 // that a seat logged in at the start of its day resumes after a restart
@@ -103,6 +114,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Keepalive <= 0 {
 		cfg.Keepalive = 60 * time.Second
+	}
+	if cfg.StaleMemberGrace == 0 {
+		cfg.StaleMemberGrace = DefaultStaleMemberGrace
 	}
 	if cfg.AMI.Logger == nil {
 		cfg.AMI.Logger = cfg.Logger.With("part", "ami")

@@ -62,6 +62,7 @@ Example:
 			&cli.DurationFlag{Name: "keepalive", Value: 60 * time.Second, Usage: "close a seat that sends nothing for this long", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"ASTCTI_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "admin-listen", Usage: "serve /healthz, /status and /metrics on `ADDR`ess (e.g. 127.0.0.1:9090; off when empty; never on a public network)", EnvVars: []string{"ASTCTI_ADMIN_LISTEN"}},
+			&cli.DurationFlag{Name: "stale-member-grace", Value: cti.DefaultStaleMemberGrace, Usage: "after the start, remove the queue members of configured seats that no session holds (left by a run that was killed) once seats have had this long to log in again (negative: never; 0: the default)", EnvVars: []string{"ASTCTI_STALE_MEMBER_GRACE"}},
 			&cli.StringFlag{Name: "ready-file", Usage: "write {\"seats\": ADDR, \"admin\": ADDR} to `FILE` once seats are accepted (for scripts)", EnvVars: []string{"ASTCTI_READY_FILE"}},
 		},
 		Action: runServer,
@@ -95,6 +96,8 @@ func runServer(c *cli.Context) error {
 		Ready:       seatsReady,
 		AdminListen: c.String("admin-listen"),
 		AdminReady:  adminReady,
+
+		StaleMemberGrace: c.Duration("stale-member-grace"),
 	})
 	return srv.Run(ctx)
 }

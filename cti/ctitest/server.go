@@ -23,6 +23,9 @@ type Options struct {
 	Keepalive time.Duration
 	// Admin serves the admin endpoints on 127.0.0.1:0 (see AdminURL).
 	Admin bool
+	// StaleMemberGrace is cti.Config.StaleMemberGrace; 0 means the
+	// server's default.
+	StaleMemberGrace time.Duration
 }
 
 // Server is a cti.Server running in the test's process on 127.0.0.1:0.
@@ -78,6 +81,8 @@ func New(t testing.TB, opts Options) *Server {
 		Ready:       func(a net.Addr) { offer(s.ready, a) },
 		AdminListen: adminListen,
 		AdminReady:  func(a net.Addr) { offer(s.admin, a) },
+
+		StaleMemberGrace: opts.StaleMemberGrace,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
