@@ -2,6 +2,7 @@ package cti
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -13,9 +14,9 @@ import (
 // Queue memberships are state, not messages: a session's membership says
 // the seat's phone should be in a queue until the PBX confirms it, and a
 // removal says it should leave until the PBX confirms that. Actions that
-// fail for a reason that passes (a timeout, a lost link) are sent again;
-// a refusal is told to the seat (202) and retried with a growing pause,
-// since an administrator may still create the queue. Nothing is given up
+// fail for a reason that passes (a lost link) are sent again; a refusal or
+// a QueueAdd left unanswered is told to the seat (202) and retried with a
+// growing pause, since an administrator may still create the queue. Nothing is given up
 // while the session lives; a removal is given up only at shutdown.
 
 // memberKey names one queue membership at the PBX: the interface as
@@ -63,9 +64,12 @@ type backoff struct {
 }
 
 // next schedules the next retry, doubling the pause up to memberRetryMax.
+// The wait is drawn between half the pause and the pause (jitter), so that
+// the memberships of a login storm that the PBX refused or left
+// unanswered together do not all come back at once.
 func (b *backoff) next(now time.Time) {
 	b.pause = min(max(2*b.pause, memberRetryMin), memberRetryMax)
-	b.at = now.Add(b.pause)
+	b.at = now.Add(b.pause/2 + rand.N(b.pause/2+1))
 }
 
 func (b *backoff) due(now time.Time) bool { return !b.at.IsZero() && !now.Before(b.at) }
@@ -151,20 +155,35 @@ func (h *hub) queueAddDone(p pending, call *ami.Call) {
 		// too); "Already there" is left over from before a restart of ours.
 		h.confirm(s, p.queue, m)
 		return
+	case errors.Is(call.Err, ami.ErrActionTimeout):
+		// The PBX may have added it and be slow to say so (its
+		// QueueMemberAdded then confirms it), or never have read it: the
+		// seat is not in the queue as far as anyone knows, and is told so.
+		s.log.Warn("QueueAdd not answered by the PBX; retrying", "queue", p.queue, "err", call.Err)
+		h.notInQueue(s, p.queue, m, call.Err)
 	case isTransient(call.Err):
-		s.log.Debug("QueueAdd not answered; sent again", "queue", p.queue, "err", call.Err)
+		// The link is lost (its resync sends it again) or the client's
+		// queue is full: nothing the seat needs to know.
+		s.log.Debug("QueueAdd not sent; sent again", "queue", p.queue, "err", call.Err)
 		h.retryAdd(s, p.queue, m)
 	default:
 		s.log.Warn("QueueAdd failed: refused by the PBX; retrying", "queue", p.queue, "err", call.Err)
 		h.srv.metrics.QueueAddRefused()
-		if !m.refused {
-			m.refused = true
-			s.conn.sendStatus(seatproto.QueueRefused(p.queue, actionMessage(call.Err)))
-		}
-		h.settlePause(s, p.queue, false)
-		h.retryAdd(s, p.queue, m)
+		h.notInQueue(s, p.queue, m, call.Err)
 	}
 	h.maybeRepop(s, false)
+}
+
+// notInQueue tells the seat, once until the membership is confirmed, that
+// the PBX refused or did not answer its QueueAdd (202), and sends it again
+// after a pause. A PAUSE does not wait for that queue.
+func (h *hub) notInQueue(s *session, queue string, m *membership, err error) {
+	if !m.refused {
+		m.refused = true
+		s.conn.sendStatus(seatproto.QueueRefused(queue, actionMessage(err)))
+	}
+	h.settlePause(s, queue, false)
+	h.retryAdd(s, queue, m)
 }
 
 // retryAdd sends a failed QueueAdd again after a pause, while the link is

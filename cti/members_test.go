@@ -1,6 +1,7 @@
 package cti_test
 
 import (
+	"regexp"
 	"testing"
 	"time"
 
@@ -99,6 +100,39 @@ func TestStaleMembersRemoved(t *testing.T) {
 			bob.Login("bob", "bob", "")
 			bob.Expect(`^200 astcti-queue$`)
 			pbx.WaitMembers("astcti-queue", "SIP/201", "SIP/202", "SIP/299")
+		})
+	}
+}
+
+// TestQueueAddRetried: a QueueAdd the PBX refuses, or does not answer, is
+// told to the seat once ("202 queue reason": it is not in that queue) and
+// sent again with a growing pause while the session lives; the seat gets
+// "200 queue" when the PBX takes it.
+func TestQueueAddRetried(t *testing.T) {
+	tests := []struct {
+		name   string
+		fault  fakeami.Fault
+		times  int
+		reason string // of the 202 line
+	}{
+		{"refused twice", fakeami.FaultRefuse, 2, "Unable to add interface to queue: Out of memory"},
+		{"not answered", fakeami.FaultIgnore, 1, "pbx did not confirm"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pbx := startDemoPBX(t)
+			pbx.Faults.Add("QueueAdd", tc.fault, tc.times, tc.reason)
+			cfg := pbx.Config()
+			cfg.ActionTimeout = time.Second // the unanswered QueueAdd
+			srv := ctitest.Start(t, ctitest.Options{AMI: cfg})
+			st := srv.Dial()
+			st.Login("alice", "alice", "")
+			st.Expect(`^202 astcti-queue ` + regexp.QuoteMeta(tc.reason) + `$`)
+			st.Expect(`^200 astcti-queue$`)
+			st.Sync()
+			assert.Equal(t, 1, countLines(st, `^202 `), "the seat is told once, not at every retry")
+			_, ok := pbx.Member("astcti-queue", "SIP/201")
+			assert.True(t, ok, "SIP/201 is in the queue")
 		})
 	}
 }

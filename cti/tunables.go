@@ -34,7 +34,8 @@ var (
 	// under the AMI client's send queue, so that queue never refuses one.
 	amiWindow = 64
 	// memberRetryMin and memberRetryMax bound the pause before a failed
-	// QueueAdd or QueueRemove is sent again (doubled after each failure).
+	// QueueAdd or QueueRemove is sent again (doubled after each failure;
+	// the wait is drawn between half the pause and the pause).
 	memberRetryMin = time.Second
 	memberRetryMax = 30 * time.Second
 	// originateWait is how long an ORIG waits for its OriginateResponse.

@@ -88,6 +88,9 @@ func listen(t testing.TB, addr string) net.Listener {
 type PBX struct {
 	PBX  *fakeami.PBX
 	Addr string // host:port of the manager
+	// Faults stands between the manager and the model: a test makes the
+	// PBX refuse or ignore actions with Faults.Add.
+	Faults *fakeami.Faults
 
 	t       testing.TB
 	dialect fakeami.Dialect
@@ -109,7 +112,7 @@ func StartPBX(t testing.TB, opts fakeami.Options) *PBX {
 		defer close(ran)
 		pbx.Run(ctx)
 	}()
-	p := &PBX{PBX: pbx, t: t, dialect: opts.Dialect}
+	p := &PBX{PBX: pbx, Faults: fakeami.NewFaults(pbx), t: t, dialect: opts.Dialect}
 	ln := listen(t, "127.0.0.1:0")
 	p.Addr = ln.Addr().String()
 	p.mgr = p.serve(ln)
@@ -124,7 +127,7 @@ func StartPBX(t testing.TB, opts fakeami.Options) *PBX {
 func (p *PBX) serve(ln net.Listener) *manager {
 	return serve(p.t, fakeami.Config{
 		Dialect: p.dialect, Username: AMIUser, Secret: AMISecret,
-		Engine: p.PBX, StartTime: p.PBX.StartTime,
+		Engine: p.Faults, StartTime: p.PBX.StartTime,
 	}, ln)
 }
 

@@ -16,7 +16,7 @@ const (
 	CodeToken        = 103 // 103 TOKEN <token>: the answer to TOKEN
 	CodeQueue        = 200 // 200 <queue>: the seat is now a member of that queue
 	CodeQueueLeft    = 201 // 201 <queue>: a new configuration removed that membership
-	CodeQueueRefused = 202 // 202 <queue> <reason>: the PBX refused that membership; the server retries
+	CodeQueueRefused = 202 // 202 <queue> <reason>: the PBX refused or did not answer that membership; the server retries
 	CodePauseOK      = 300 // 300 OK: pause or unpause confirmed by the PBX
 	CodePausePending = 301 // 301 PAUSE PENDING: pause sent to the PBX
 	CodePauseKO      = 302 // 302 KO <reason>: pause or unpause failed
@@ -99,8 +99,9 @@ func InQueue(queue string) Status { return Status{CodeQueue, queue, ""} }
 func LeftQueue(queue string) Status { return Status{CodeQueueLeft, queue, ""} }
 
 // QueueRefused returns "202 queue reason": the PBX refused to add the seat
-// to queue (reason is its own words). The server keeps retrying; a
-// "200 queue" follows if the PBX accepts it later.
+// to queue (reason is its own words), or did not answer (reason
+// ReasonNotConfirmed). The server keeps retrying; a "200 queue" follows if
+// the PBX accepts it later.
 func QueueRefused(queue, reason string) Status { return Status{CodeQueueRefused, queue, reason} }
 
 // PauseOK returns "300 OK": the PBX confirmed a pause or an unpause.
