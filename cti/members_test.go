@@ -136,3 +136,21 @@ func TestQueueAddRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionLogsNameSeat: once a session has its seat, its log lines name
+// the seat by MAC and interface, and the operator.
+func TestSessionLogsNameSeat(t *testing.T) {
+	pbx := startDemoPBX(t)
+	srv := ctitest.Start(t, ctitest.Options{Model: hotDeskModel(t), AMI: pbx.Config()})
+	st := srv.Dial()
+	st.Login("carol", "carol", "00:11:22:33:44:01")
+	st.Expect(`^200 astcti-queue$`)
+	st.Quit()
+	ctitest.WaitFor(t, "the end of carol's session in the log", func() error {
+		return ctitest.Check(len(srv.Logs.Lines("seat session ended")) == 1, "not yet")
+	})
+	line := srv.Logs.Lines("seat session ended")[0]
+	for _, attr := range []string{"mac=00:11:22:33:44:01", "interface=SIP/201", "operator=carol"} {
+		assert.Contains(t, line, attr)
+	}
+}

@@ -26,6 +26,7 @@ type logState struct {
 	t     testing.TB // nil once the test has ended
 	level slog.Level
 	msgs  []string
+	texts []string // each record as slog's text handler writes it, with its attributes
 }
 
 // LogLevel is the level at which Logs writes to the test log. It is Warn,
@@ -66,6 +67,20 @@ func (l *Logs) Count(msg string) int {
 	return n
 }
 
+// Lines returns, as slog's text handler writes them (with every
+// attribute), the records so far whose message contains msg.
+func (l *Logs) Lines(msg string) []string {
+	l.st.mu.Lock()
+	defer l.st.mu.Unlock()
+	var out []string
+	for i, m := range l.st.msgs {
+		if strings.Contains(m, msg) {
+			out = append(out, l.st.texts[i])
+		}
+	}
+	return out
+}
+
 // Enabled implements slog.Handler: every record is kept.
 func (l *Logs) Enabled(context.Context, slog.Level) bool { return true }
 
@@ -74,9 +89,6 @@ func (l *Logs) Handle(_ context.Context, r slog.Record) error {
 	l.st.mu.Lock()
 	defer l.st.mu.Unlock()
 	l.st.msgs = append(l.st.msgs, r.Message)
-	if l.st.t == nil || r.Level < l.st.level {
-		return nil
-	}
 	var b bytes.Buffer
 	h := slog.Handler(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if len(l.attrs) > 0 {
@@ -86,9 +98,15 @@ func (l *Logs) Handle(_ context.Context, r slog.Record) error {
 		h = h.WithGroup(l.group)
 	}
 	if err := h.Handle(context.Background(), r); err != nil {
+		l.st.texts = append(l.st.texts, r.Message)
 		return err
 	}
-	l.st.t.Log(strings.TrimSuffix(b.String(), "\n"))
+	text := strings.TrimSuffix(b.String(), "\n")
+	l.st.texts = append(l.st.texts, text)
+	if l.st.t == nil || r.Level < l.st.level {
+		return nil
+	}
+	l.st.t.Log(text)
 	return nil
 }
 
