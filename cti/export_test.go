@@ -37,3 +37,11 @@ func ShrinkLoginDelay(t testing.TB, addrFree int) {
 // AddrFreeFailures returns the failures one address may make before it is
 // throttled.
 func AddrFreeFailures() int { return addrFreeFailures }
+
+// NoTLSReloadWait makes every handshake look whether the certificate files
+// changed, for the test.
+func NoTLSReloadWait(t testing.TB) {
+	d := tlsReloadCheck
+	tlsReloadCheck = 0
+	t.Cleanup(func() { tlsReloadCheck = d })
+}
