@@ -95,7 +95,8 @@ func TestLoginAddressBudget(t *testing.T) {
 // TestLoginEqualAnswers: an unknown name gets the answers of a known one
 // with a wrong password, throttle included (no name can be probed); the
 // log says why each was refused, and never writes the unknown name,
-// which may be a password typed in the wrong field.
+// which may be a password typed in the wrong field, nor any PASS, at any
+// level.
 func TestLoginEqualAnswers(t *testing.T) {
 	cti.ShrinkLoginDelay(t, 20)
 	pbx := startDemoPBX(t)
@@ -111,6 +112,11 @@ func TestLoginEqualAnswers(t *testing.T) {
 	for _, l := range refused {
 		assert.NotContains(t, l, typo)
 		assert.Contains(t, l, "reason=")
+	}
+	for _, l := range srv.Logs.Lines("") { // every record, at every level
+		assert.NotContains(t, l, typo, "an unknown name is never logged")
+		assert.NotContains(t, l, config.MD5Hex("wrong"), "a PASS is never logged")
+		assert.NotContains(t, l, ctitest.AMISecret, "nor the AMI secret")
 	}
 	joined := strings.Join(refused, "\n")
 	assert.Contains(t, joined, `reason="wrong password" user=alice`)
