@@ -1,6 +1,7 @@
 package cti
 
 import (
+	"container/heap"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -31,7 +32,7 @@ func loginFailure(op *config.Operator) string {
 // down himself (his key), not everybody else. A key whose last failure is
 // older than expiry is forgotten, and a good login forgets it at once.
 // Keys are bounded in number (maxKeys): when the table is full, expired
-// keys go first, then the one whose last failure is the oldest.
+// keys go first, then those whose last failure is the oldest.
 //
 // It is safe for concurrent use: seat reader goroutines check it before
 // they spend CPU on a password hash.
@@ -125,27 +126,55 @@ func (l *loginLimiter) len() int {
 	return len(l.keys)
 }
 
-// evictLocked makes room for one key: it drops every expired key, or else
-// the one whose last failure is the oldest. l.mu must be held. It is
-// linear, but runs only when the table is full of distinct failing keys,
-// each of which cost a refused login.
+// evictLocked makes room for new keys: it drops every expired key or, when
+// none is, the oldest sixty-fourth of the table (by last failure), so that
+// the scan, linear in the table, runs once per many new keys and not at
+// every one, even under a flood of distinct failing keys. l.mu must be
+// held.
 func (l *loginLimiter) evictLocked(now time.Time) {
-	var oldest string
-	var at time.Time
+	batch := max(1, l.maxKeys/64)
+	oldest := make(agedKeys, 0, batch) // a max-heap: the newest of them on top
 	expired := false
 	for k, f := range l.keys {
-		if now.Sub(f.last) >= l.expiry {
+		switch {
+		case now.Sub(f.last) >= l.expiry:
 			delete(l.keys, k)
 			expired = true
-			continue
-		}
-		if oldest == "" || f.last.Before(at) {
-			oldest, at = k, f.last
+		case expired:
+			// Room is made already; no need to rank the others.
+		case len(oldest) < batch:
+			heap.Push(&oldest, agedKey{k, f.last})
+		case f.last.Before(oldest[0].last):
+			oldest[0] = agedKey{k, f.last}
+			heap.Fix(&oldest, 0)
 		}
 	}
-	if !expired {
-		delete(l.keys, oldest)
+	if expired {
+		return
 	}
+	for _, a := range oldest {
+		delete(l.keys, a.key)
+	}
+}
+
+// agedKey is a key and the time of its last failure.
+type agedKey struct {
+	key  string
+	last time.Time
+}
+
+// agedKeys is a heap of keys, the most recent failure first.
+type agedKeys []agedKey
+
+func (h agedKeys) Len() int           { return len(h) }
+func (h agedKeys) Less(i, j int) bool { return h[i].last.After(h[j].last) }
+func (h agedKeys) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *agedKeys) Push(x any)        { *h = append(*h, x.(agedKey)) }
+func (h *agedKeys) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // pairKey is the limiter key of one operator name tried from one address.

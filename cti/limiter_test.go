@@ -122,6 +122,29 @@ func TestLoginLimiterBounded(t *testing.T) {
 	assert.Equal(t, 4, l.len(), "no eviction while there is room")
 }
 
+// TestLoginLimiterEvictsInBatches: a full table of live keys drops its
+// oldest sixty-fourth at once, so the next new keys find room without
+// another scan.
+func TestLoginLimiterEvictsInBatches(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	l := newLoginLimiter(3, time.Second, 8*time.Second, time.Hour, 128)
+	l.now = func() time.Time { return now }
+	for i := range 128 {
+		now = now.Add(time.Second)
+		l.fail(fmt.Sprint("k", i))
+	}
+	l.fail("new")
+	assert.Equal(t, 127, l.len(), "two went, one came")
+	for _, k := range []string{"k0", "k1"} {
+		_, kept := l.keys[k]
+		assert.False(t, kept, "%s, among the oldest, went", k)
+	}
+	_, kept := l.keys["k2"]
+	assert.True(t, kept, "k2 stays")
+	l.fail("newer")
+	assert.Equal(t, 128, l.len(), "room was left for it")
+}
+
 func TestNameHash(t *testing.T) {
 	assert.Equal(t, "2bb80d53", nameHash("secret"))
 	assert.Len(t, pairKey("alice", "127.0.0.1"), 16)
