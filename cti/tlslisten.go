@@ -138,7 +138,7 @@ func (s *Server) listenSeats() ([]net.Listener, error) {
 		s.log.Info("accepting seats over TLS", "addr", ln.Addr().String())
 		// The handshake happens on the seat's own goroutines, at its first
 		// read or write, bounded by their deadlines: never in Accept.
-		lns = append(lns, tls.NewListener(ln, tc))
+		lns = append(lns, &tlsListener{Listener: ln, config: tc, log: s.log})
 		if s.cfg.TLSReady != nil {
 			s.cfg.TLSReady(ln.Addr())
 		}
@@ -147,4 +147,56 @@ func (s *Server) listenSeats() ([]net.Listener, error) {
 		s.cfg.Ready(lns[0].Addr())
 	}
 	return lns, nil
+}
+
+// tlsListener is tls.NewListener's listener, with conns that log a failed
+// handshake: a client that refuses the certificate, or speaks plain TCP to
+// the TLS port, is what an administrator looks for.
+type tlsListener struct {
+	net.Listener
+	config *tls.Config
+	log    *slog.Logger
+}
+
+// Accept returns the next connection; its handshake is not done yet.
+func (l *tlsListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &tlsConn{Conn: tls.Server(nc, l.config), log: l.log}, nil
+}
+
+// tlsConn is a server-side *tls.Conn whose first Read or Write does the
+// handshake and logs its failure, once. Read and Write are safe to call
+// at the same time, as a seat's reader and writer do: the second waits for
+// the handshake the first started.
+type tlsConn struct {
+	*tls.Conn
+	log  *slog.Logger
+	once sync.Once
+	err  error
+}
+
+func (c *tlsConn) handshake() error {
+	c.once.Do(func() {
+		if c.err = c.Conn.Handshake(); c.err != nil {
+			c.log.Info("seat TLS handshake failed", "remote", c.RemoteAddr().String(), "err", c.err)
+		}
+	})
+	return c.err
+}
+
+func (c *tlsConn) Read(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *tlsConn) Write(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }

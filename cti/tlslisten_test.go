@@ -125,8 +125,8 @@ func TestTLSSeat(t *testing.T) {
 
 // TestTLSRefusals: a client that trusts another CA refuses the server's
 // certificate; a client that speaks plain TCP to the TLS port never gets a
-// line in clear and is hung up on; neither hurts the server, which goes on
-// serving both listeners.
+// line in clear and is hung up on; each failed handshake is logged, and
+// none hurts the server, which goes on serving both listeners.
 func TestTLSRefusals(t *testing.T) {
 	ca := newTestCA(t, "astcti test CA")
 	srv, _ := startTLS(t, ca)
@@ -137,7 +137,7 @@ func TestTLSRefusals(t *testing.T) {
 	var uae x509.UnknownAuthorityError
 	require.ErrorAs(t, err, &uae, "%v", err)
 
-	old := &tls.Config{RootCAs: ca.pool, MaxVersion: tls.VersionTLS11}
+	old := &tls.Config{RootCAs: ca.pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
 	d = &tls.Dialer{NetDialer: &net.Dialer{Timeout: ctitest.Wait}, Config: old}
 	_, err = d.DialContext(t.Context(), "tcp", srv.TLSAddr())
 	require.Error(t, err, "TLS 1.1 is refused")
@@ -160,6 +160,11 @@ func TestTLSRefusals(t *testing.T) {
 			break
 		}
 	}
+
+	require.NoError(t, ctitest.Poll(ctitest.Wait, func() error { // the other CA, TLS 1.1 and plain TCP
+		n := srv.Logs.Count("seat TLS handshake failed")
+		return ctitest.Check(n == 3, "%d handshake failures logged, want 3", n)
+	}))
 
 	good := ctitest.DialSeatFrom(t, srv.TLSAddr(), "127.0.0.1", &tls.Config{RootCAs: ca.pool})
 	good.Login("alice", "alice", "")
