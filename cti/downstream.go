@@ -320,10 +320,10 @@ func (c *seatConn) login(st *loginState, cmd seatproto.Command) (authed, end boo
 		st.user = cmd.User
 		c.sendStatus(seatproto.OK()) // the same answer for every name: no probing
 	case seatproto.VerbPass:
-		return c.authenticate(st, func(op *config.Operator) bool { return op.CheckPassword(cmd.Password) },
+		return c.authenticate(st, "wrong password", func(op *config.Operator) bool { return op.CheckPassword(cmd.Password) },
 			func() { spendPasswordCheck(cmd.Password) })
 	case seatproto.VerbResume:
-		return c.authenticate(st, func(op *config.Operator) bool { return c.srv.checkToken(op, cmd.Token) }, nil)
+		return c.authenticate(st, "bad token", func(op *config.Operator) bool { return c.srv.checkToken(op, cmd.Token) }, nil)
 	default:
 		c.sendStatus(seatproto.KO(seatproto.ReasonNotAuthenticated))
 	}
@@ -331,22 +331,25 @@ func (c *seatConn) login(st *loginState, cmd seatproto.Command) (authed, end boo
 }
 
 // authenticate checks the credential of PASS or RESUME with check, for the
-// operator named by USER. An unknown operator costs spend, when set, as
-// long as a real check: names cannot be probed by timing. A failure counts
-// against the failed-login limit either way.
-func (c *seatConn) authenticate(st *loginState, check func(op *config.Operator) bool, spend func()) (authed, end bool) {
+// operator named by USER; wrong names a failed check in the log. An
+// unknown operator costs spend, when set, as long as a real check: names
+// cannot be probed by timing. A failure counts against the failed-login
+// throttle (limiter.go) either way: for this name from this address, and
+// for this address. A throttled attempt is refused unchecked, and counts
+// as a failure of the connection, so that one connection cannot ask for
+// ever.
+func (c *seatConn) authenticate(st *loginState, wrong string, check func(op *config.Operator) bool, spend func()) (authed, end bool) {
 	if st.user == "" {
 		c.sendStatus(seatproto.KO(seatproto.ReasonUserFirst))
 		return false, false
 	}
-	userKey, addrKey := "user:"+st.user, "addr:"+c.remote
+	pair := pairKey(st.user, c.remote)
 	lim := c.srv.limits
-	if lim.users.blocked(userKey) || lim.addrs.blocked(addrKey) {
-		c.srv.metrics.LoginFailed(metrics.LoginTooManyFailures)
-		c.sendStatus(seatproto.KO(seatproto.ReasonTooManyFailures))
-		return false, false
-	}
 	op := c.srv.holder.Current().Operator(st.user)
+	if lim.pairs.wait(pair) > 0 || lim.addrs.wait(c.remote) > 0 {
+		c.srv.metrics.LoginFailed(metrics.LoginTooManyFailures)
+		return false, c.refuse(st, op, "throttled", seatproto.ReasonTooManyFailures)
+	}
 	ok := false
 	switch {
 	case op != nil:
@@ -355,23 +358,44 @@ func (c *seatConn) authenticate(st *loginState, check func(op *config.Operator) 
 		spend()
 	}
 	if !ok {
-		c.srv.metrics.LoginFailed(loginFailure(op))
-		lim.users.fail(userKey)
-		lim.addrs.fail(addrKey)
-		st.failures++
-		c.log.Info("seat login refused", "user", st.user)
-		c.sendStatus(seatproto.KO(seatproto.ReasonAuthFailed))
-		if st.failures >= maxFailuresPerConn {
-			c.Close(CloseTooManyFailures)
-			return false, true
+		why := loginFailure(op)
+		c.srv.metrics.LoginFailed(why)
+		lim.pairs.fail(pair)
+		lim.addrs.fail(c.remote)
+		switch why {
+		case metrics.LoginUnknownOperator:
+			wrong = "unknown user"
+		case metrics.LoginOperatorDisabled:
+			wrong = "operator disabled"
 		}
-		return false, false
+		return false, c.refuse(st, op, wrong, seatproto.ReasonAuthFailed)
 	}
-	lim.users.succeed(userKey)
+	lim.pairs.succeed(pair)
 	if !c.srv.hub.post(eventSeatAuth{conn: c, username: st.user}) {
 		return false, true
 	}
 	return true, false
+}
+
+// refuse answers a failed login with reason, logs why (the seat is told no
+// more than reason) and closes the connection at its maxFailuresPerConn-th
+// failure, reporting whether it did. An unknown name is logged as a short
+// hash: it may be a password typed in the wrong field.
+func (c *seatConn) refuse(st *loginState, op *config.Operator, why, reason string) (closed bool) {
+	st.failures++
+	name := slog.String("user", st.user)
+	if op == nil {
+		name = slog.String("user_hash", nameHash(st.user))
+	}
+	c.log.Info("seat login refused", "reason", why, name, "failures", st.failures)
+	last := st.failures >= maxFailuresPerConn
+	if !last || reason != seatproto.ReasonTooManyFailures {
+		c.sendStatus(seatproto.KO(reason)) // the close line says it once
+	}
+	if last {
+		c.Close(CloseTooManyFailures)
+	}
+	return last
 }
 
 func trimSpace(b []byte) []byte {

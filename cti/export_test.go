@@ -1,5 +1,10 @@
 package cti
 
+import (
+	"testing"
+	"time"
+)
+
 // Sessions returns the operators that have a session on the hub, or nil
 // and false when the hub has stopped.
 func (s *Server) Sessions() ([]string, bool) {
@@ -17,4 +22,26 @@ func (s *Server) Sessions() ([]string, bool) {
 func (s *Server) ActionsPeak() (peak, window int) {
 	s.hub.inspect(func(h *hub) { peak = h.out.peak })
 	return peak, amiWindow
+}
+
+// ShrinkLoginDelay makes the failed-login throttle's delay an hour for the
+// test, so that a throttled attempt stays throttled however slow the
+// machine, and lets one address fail addrFree times before it is
+// throttled.
+func ShrinkLoginDelay(t testing.TB, addrFree int) {
+	minDelay, maxDelay, free := loginDelayMin, loginDelayMax, addrFreeFailures
+	loginDelayMin, loginDelayMax, addrFreeFailures = time.Hour, 2*time.Hour, addrFree
+	t.Cleanup(func() { loginDelayMin, loginDelayMax, addrFreeFailures = minDelay, maxDelay, free })
+}
+
+// AddrFreeFailures returns the failures one address may make before it is
+// throttled.
+func AddrFreeFailures() int { return addrFreeFailures }
+
+// NoTLSReloadWait makes every handshake look whether the certificate files
+// changed, for the test.
+func NoTLSReloadWait(t testing.TB) {
+	d := tlsReloadCheck
+	tlsReloadCheck = 0
+	t.Cleanup(func() { tlsReloadCheck = d })
 }

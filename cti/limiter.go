@@ -1,6 +1,10 @@
 package cti
 
 import (
+	"container/heap"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,90 +25,169 @@ func loginFailure(op *config.Operator) string {
 	return metrics.LoginBadPassword
 }
 
-// loginLimiter counts failed seat logins per remote address and per
-// operator, so that guessing passwords costs time: after maxFailures
-// failures within failureWindow, further attempts for that key are refused
-// until the window has passed. Keys are bounded in number; the oldest are
-// forgotten first. It is safe for concurrent use: seat reader goroutines
-// check it before they spend CPU on a password hash.
+// loginLimiter throttles failed seat logins per key: after free failures,
+// the next attempt for that key is refused unchecked until a delay has
+// passed since the last failure; the delay starts at base and doubles with
+// every further failure, up to max. So whoever guesses passwords slows
+// down himself (his key), not everybody else. A key whose last failure is
+// older than expiry is forgotten, and a good login forgets it at once.
+// Keys are bounded in number (maxKeys): when the table is full, expired
+// keys go first, then those whose last failure is the oldest.
+//
+// It is safe for concurrent use: seat reader goroutines check it before
+// they spend CPU on a password hash.
 type loginLimiter struct {
-	mu       sync.Mutex
-	failures map[string]*failureCount
-	max      int
-	window   time.Duration
-	maxKeys  int
-	now      func() time.Time
+	mu      sync.Mutex
+	keys    map[string]*failureCount
+	free    int
+	base    time.Duration
+	max     time.Duration // the longest delay
+	expiry  time.Duration
+	maxKeys int
+	now     func() time.Time
 }
 
 type failureCount struct {
-	n     int
-	first time.Time
+	n    int
+	last time.Time
 }
 
-func newLoginLimiter(max int, window time.Duration, maxKeys int) *loginLimiter {
+func newLoginLimiter(free int, base, maxDelay, expiry time.Duration, maxKeys int) *loginLimiter {
 	return &loginLimiter{
-		failures: make(map[string]*failureCount),
-		max:      max, window: window, maxKeys: maxKeys,
+		keys: make(map[string]*failureCount),
+		free: free, base: base, max: maxDelay, expiry: max(expiry, maxDelay), maxKeys: maxKeys,
 		now: time.Now,
 	}
 }
 
-// blocked reports whether any of keys has too many recent failures.
-func (l *loginLimiter) blocked(keys ...string) bool {
+// delay returns the pause imposed after n failures.
+func (l *loginLimiter) delay(n int) time.Duration {
+	if n < l.free {
+		return 0
+	}
+	d := l.base
+	for i := l.free; i < n && d < l.max; i++ {
+		d *= 2
+	}
+	return min(d, l.max)
+}
+
+// wait returns how long key must still wait before its next attempt is
+// checked; 0 means at once.
+func (l *loginLimiter) wait(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.keys[key]
+	if !ok {
+		return 0
+	}
+	now := l.now()
+	if now.Sub(f.last) >= l.expiry {
+		delete(l.keys, key)
+		return 0
+	}
+	if left := f.last.Add(l.delay(f.n)).Sub(now); left > 0 {
+		return left
+	}
+	return 0
+}
+
+// fail records a failed attempt for key.
+func (l *loginLimiter) fail(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	for _, k := range keys {
-		if f, ok := l.failures[k]; ok {
-			if now.Sub(f.first) > l.window {
-				delete(l.failures, k)
-				continue
-			}
-			if f.n >= l.max {
-				return true
-			}
-		}
+	f, ok := l.keys[key]
+	if ok && now.Sub(f.last) >= l.expiry {
+		f.n = 0
 	}
-	return false
+	if !ok {
+		if len(l.keys) >= l.maxKeys {
+			l.evictLocked(now)
+		}
+		f = &failureCount{}
+		l.keys[key] = f
+	}
+	f.n++
+	f.last = now
 }
 
-// fail records a failed attempt for each of keys.
-func (l *loginLimiter) fail(keys ...string) {
+// succeed forgets the failures of key after a good login.
+func (l *loginLimiter) succeed(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	for _, k := range keys {
-		f, ok := l.failures[k]
-		if !ok || now.Sub(f.first) > l.window {
-			if !ok && len(l.failures) >= l.maxKeys {
-				l.evictOldest()
-			}
-			f = &failureCount{first: now}
-			l.failures[k] = f
-		}
-		f.n++
-	}
+	delete(l.keys, key)
 }
 
-// succeed forgets the failures of keys after a good login.
-func (l *loginLimiter) succeed(keys ...string) {
+// len returns the number of keys kept.
+func (l *loginLimiter) len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.failures, k)
+	return len(l.keys)
+}
+
+// evictLocked makes room for new keys: it drops every expired key or, when
+// none is, the oldest sixty-fourth of the table (by last failure), so that
+// the scan, linear in the table, runs once per many new keys and not at
+// every one, even under a flood of distinct failing keys. l.mu must be
+// held.
+func (l *loginLimiter) evictLocked(now time.Time) {
+	batch := max(1, l.maxKeys/64)
+	oldest := make(agedKeys, 0, batch) // a max-heap: the newest of them on top
+	expired := false
+	for k, f := range l.keys {
+		switch {
+		case now.Sub(f.last) >= l.expiry:
+			delete(l.keys, k)
+			expired = true
+		case expired:
+			// Room is made already; no need to rank the others.
+		case len(oldest) < batch:
+			heap.Push(&oldest, agedKey{k, f.last})
+		case f.last.Before(oldest[0].last):
+			oldest[0] = agedKey{k, f.last}
+			heap.Fix(&oldest, 0)
+		}
+	}
+	if expired {
+		return
+	}
+	for _, a := range oldest {
+		delete(l.keys, a.key)
 	}
 }
 
-// evictOldest drops the key whose window started first. l.mu must be held.
-// It is linear, but runs only when the table is full of distinct failing
-// keys, which is itself bounded.
-func (l *loginLimiter) evictOldest() {
-	var oldest string
-	var at time.Time
-	for k, f := range l.failures {
-		if oldest == "" || f.first.Before(at) {
-			oldest, at = k, f.first
-		}
-	}
-	delete(l.failures, oldest)
+// agedKey is a key and the time of its last failure.
+type agedKey struct {
+	key  string
+	last time.Time
+}
+
+// agedKeys is a heap of keys, the most recent failure first.
+type agedKeys []agedKey
+
+func (h agedKeys) Len() int           { return len(h) }
+func (h agedKeys) Less(i, j int) bool { return h[i].last.After(h[j].last) }
+func (h agedKeys) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *agedKeys) Push(x any)        { *h = append(*h, x.(agedKey)) }
+func (h *agedKeys) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// pairKey is the limiter key of one operator name tried from one address.
+// The name is hashed: it may be anything a client typed (a password given
+// as the name, too), and a hash keeps every key the same small size.
+func pairKey(user, addr string) string {
+	sum := sha256.Sum256([]byte(strconv.Itoa(len(user)) + ":" + user + addr))
+	return string(sum[:16])
+}
+
+// nameHash names an unknown operator name in the logs without writing it:
+// what was typed as a name may be a password.
+func nameHash(user string) string {
+	sum := sha256.Sum256([]byte(user))
+	return hex.EncodeToString(sum[:4])
 }

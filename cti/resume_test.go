@@ -79,6 +79,9 @@ func TestResumeToken(t *testing.T) {
 	st.Send("RESUME " + tok)
 	st.Expect(`^101 KO authentication failed`)
 	assert.Positive(t, srv.Logs.Count("seat login refused"))
+	for _, l := range srv.Logs.Lines("") { // docs/security.md, "Logs"
+		assert.NotContains(t, l, tok, "a token is never logged")
+	}
 }
 
 // TestTokenBeforeLogin: TOKEN is for a logged-in seat only.

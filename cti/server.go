@@ -3,6 +3,7 @@ package cti
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,12 +24,13 @@ import (
 // Config configures a Server.
 type Config struct {
 	AMI       ami.Config    // the one manager connection to Asterisk
-	Listen    string        // seat listener address, e.g. "127.0.0.1:5039"
+	Listen    string        // seat listener address, e.g. "127.0.0.1:5039"; "" for none
 	ConfigDir string        // the directory of configuration snapshots
 	Keepalive time.Duration // a seat that sends nothing this long is closed; default 60 s
 	Logger    *slog.Logger
 	// Ready, when set, is called once seats are accepted, with the
-	// listener's address (useful with port 0).
+	// listener's address (useful with port 0): the plain one, or the TLS
+	// one when there is no plain listener.
 	Ready func(seats net.Addr)
 	// ResumeKeyFile holds the key of the resume tokens (TOKEN, RESUME:
 	// docs/protocol.md), made at the first start; "" means resume.key in
@@ -49,6 +51,14 @@ type Config struct {
 	// configured queues; 0 means DefaultStaleMemberGrace, and a negative
 	// value turns the removal off (cti/stale.go).
 	StaleMemberGrace time.Duration
+	// TLSListen is the address of a second seat listener, speaking TLS
+	// with the configuration TLS (see LoadTLS), "" for none. It serves the
+	// same protocol, limits and sessions as Listen (cti/tlslisten.go).
+	TLSListen string
+	TLS       *tls.Config
+	// TLSReady, when set, is called with the TLS listener's address,
+	// before Ready.
+	TLSReady func(tlsSeats net.Addr)
 }
 
 // DefaultStaleMemberGrace is the default of Config.StaleMemberGrace: long
@@ -228,31 +238,32 @@ func (s *Server) serveSeats(ctx context.Context, amiErr <-chan error) error {
 	case <-ctx.Done():
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	lns, err := s.listenSeats()
 	if err != nil {
 		return fmt.Errorf("cti: seats: %w", err)
 	}
-	s.log.Info("accepting seats", "addr", ln.Addr().String())
-	if s.cfg.Ready != nil {
-		s.cfg.Ready(ln.Addr())
+	acceptErr := make(chan error, len(lns))
+	for _, ln := range lns {
+		s.goWait(func() { acceptErr <- s.accept(ln) })
 	}
-	acceptErr := make(chan error, 1)
-	s.goWait(func() { acceptErr <- s.accept(ln) })
+	running := len(lns)
 	select {
 	case <-ctx.Done():
-		ln.Close()
-		<-acceptErr
-		return nil
-	case err := <-amiErr:
-		ln.Close()
-		<-acceptErr
+	case err = <-amiErr:
 		if err != nil {
-			return fmt.Errorf("cti: AMI: %w", err)
+			err = fmt.Errorf("cti: AMI: %w", err)
 		}
-		return nil
-	case err := <-acceptErr:
-		return fmt.Errorf("cti: seats: %w", err)
+	case err = <-acceptErr:
+		running--
+		err = fmt.Errorf("cti: seats: %w", err)
 	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	for range running {
+		<-acceptErr
+	}
+	return err
 }
 
 func (s *Server) accept(ln net.Listener) error {

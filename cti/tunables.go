@@ -61,23 +61,33 @@ var (
 	adminHubWait         = 2 * time.Second
 	adminShutdownTimeout = 2 * time.Second
 
-	// Failed-login limits (docs/protocol.md): per operator name, per
-	// remote address, and per connection.
-	maxFailuresPerUser = 5
-	maxFailuresPerAddr = 20
-	failureWindow      = 10 * time.Minute
+	// Failed-login throttle (docs/protocol.md, docs/security.md). Per
+	// operator name and address: after loginFreeFailures failures, each
+	// attempt waits loginDelayMin since the last failure, doubled with
+	// every further failure up to loginDelayMax. Per address, whatever the
+	// names: the same after addrFreeFailures failures. A key is forgotten
+	// loginFailureExpiry after its last failure (or at a good login, for
+	// the name and address); at most loginLimiterKeys of each are kept.
+	// maxFailuresPerConn failed attempts close the connection.
+	loginFreeFailures  = 3
+	addrFreeFailures   = 20
+	loginDelayMin      = time.Second
+	loginDelayMax      = 5 * time.Minute
+	loginFailureExpiry = 15 * time.Minute
+	loginLimiterKeys   = 100000
 	maxFailuresPerConn = 3
 )
 
 // limits holds the failed-login counters shared by the seat readers.
 type limits struct {
-	users, addrs *loginLimiter
+	pairs *loginLimiter // per (operator name, address)
+	addrs *loginLimiter // per address
 }
 
 func newLimits() *limits {
 	return &limits{
-		users: newLoginLimiter(maxFailuresPerUser, failureWindow, 100000),
-		addrs: newLoginLimiter(maxFailuresPerAddr, failureWindow, 100000),
+		pairs: newLoginLimiter(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
+		addrs: newLoginLimiter(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
 	}
 }
 

@@ -68,9 +68,13 @@ name (Docker, bridges, veth, tun/tap, VPNs, VMware, VirtualBox, Hyper-V, WSL,
 Bluetooth…); a burnt-in address wins over a locally administered one. Use
 --mac to choose another, or --mac none for an operator with a fixed seat.
 
---tls connects with TLS and checks the server's certificate against the
-system's roots (or --tls-ca); --tls-insecure accepts any certificate (a lab
-server with a self-signed one), with a warning.
+--tls connects with TLS (1.2 at least; astcti server --tls-listen) and
+checks the server's certificate against the system's roots (or --tls-ca, a
+private CA's certificate), for the host name of --server (or
+--tls-server-name, when the server is reached by another name or address
+than its certificate's); --tls-insecure accepts any certificate (a lab
+server with a self-signed one), with a warning. Without TLS, the MD5 of the
+password goes in clear: docs/security.md.
 
 Exit status:
   0  the client was told to quit (quit, Ctrl-C, SIGTERM)
@@ -101,6 +105,7 @@ Example:
 			&cli.BoolFlag{Name: "tls", Usage: "connect with TLS", EnvVars: []string{"ASTCTI_TLS"}},
 			&cli.BoolFlag{Name: "tls-insecure", Usage: "with TLS, accept any server certificate (lab servers only)", EnvVars: []string{"ASTCTI_TLS_INSECURE"}},
 			&cli.StringFlag{Name: "tls-ca", Usage: "with TLS, trust the CA certificates of PEM `FILE` instead of the system's", EnvVars: []string{"ASTCTI_TLS_CA"}},
+			&cli.StringFlag{Name: "tls-server-name", Usage: "with TLS, check the server's certificate for `NAME` instead of --server's host", EnvVars: []string{"ASTCTI_TLS_SERVER_NAME"}},
 			&cli.DurationFlag{Name: "keepalive", Value: seatclient.DefaultKeepalive, Usage: "send a NOOP this often (a third of the server's keepalive timeout)", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
 			&cli.IntFlag{Name: "retries", Value: 0, Usage: "connection attempts at start before giving up with exit status 5 (0: for ever)", EnvVars: []string{"ASTCTI_RETRIES"}},
 			&cli.DurationFlag{Name: "retry-pause", Value: seatclient.DefaultRetryPause, Usage: "first pause between connection attempts; it doubles up to --retry-max-pause", EnvVars: []string{"ASTCTI_RETRY_PAUSE"}},
@@ -197,7 +202,7 @@ func clientConfig(c *cli.Context, logger *slog.Logger) (cfg seatclient.Config, i
 	case iface != "":
 		logger.Info("seat MAC address detected", "mac", cfg.MAC, "interface", iface)
 	}
-	cfg.TLS, err = tlsConfig(c.Bool("tls"), c.Bool("tls-insecure"), c.String("tls-ca"))
+	cfg.TLS, err = tlsConfig(c.Bool("tls"), c.Bool("tls-insecure"), c.String("tls-ca"), c.String("tls-server-name"))
 	if err != nil {
 		return cfg, "", err
 	}
@@ -258,12 +263,12 @@ func macFlag(v string, detect func() (mac, iface string, err error)) (mac, iface
 }
 
 // tlsConfig returns the client's TLS configuration, nil for plain TCP.
-// --tls-insecure and --tls-ca imply --tls.
-func tlsConfig(on, insecure bool, caFile string) (*tls.Config, error) {
-	if !on && !insecure && caFile == "" {
+// --tls-insecure, --tls-ca and --tls-server-name imply --tls.
+func tlsConfig(on, insecure bool, caFile, serverName string) (*tls.Config, error) {
+	if !on && !insecure && caFile == "" && serverName == "" {
 		return nil, nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure, ServerName: serverName}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
@@ -311,7 +316,12 @@ func clientExit(err error, user, iface string) error {
 		if ue.Attempts == 1 {
 			attempts = "attempt"
 		}
-		return cli.Exit(fmt.Sprintf("astcti: cannot reach the server at %s after %d %s: %v", ue.Addr, ue.Attempts, attempts, ue.Err), exitUnreachable)
+		hint := ""
+		var cve *tls.CertificateVerificationError
+		if errors.As(ue.Err, &cve) {
+			hint = " (the server's certificate is not trusted: check --tls-ca and --tls-server-name)"
+		}
+		return cli.Exit(fmt.Sprintf("astcti: cannot reach the server at %s after %d %s: %v%s", ue.Addr, ue.Attempts, attempts, ue.Err, hint), exitUnreachable)
 	case errors.Is(err, seatclient.ErrReplaced):
 		return cli.Exit(fmt.Sprintf("astcti: %s logged in on another PC, which took over the session", user), exitReplaced)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"testing"
@@ -81,18 +82,22 @@ func TestMACFlag(t *testing.T) {
 }
 
 func TestTLSConfig(t *testing.T) {
-	tc, err := tlsConfig(false, false, "")
+	tc, err := tlsConfig(false, false, "", "")
 	require.NoError(t, err)
 	assert.Nil(t, tc, "no TLS")
-	tc, err = tlsConfig(true, false, "")
+	tc, err = tlsConfig(true, false, "", "")
 	require.NoError(t, err)
 	assert.False(t, tc.InsecureSkipVerify)
 	assert.Nil(t, tc.RootCAs, "the system's roots")
-	tc, err = tlsConfig(false, true, "")
+	tc, err = tlsConfig(false, true, "", "")
 	require.NoError(t, err)
 	assert.True(t, tc.InsecureSkipVerify, "--tls-insecure implies --tls")
-	_, err = tlsConfig(true, false, "/nonexistent/ca.pem")
+	_, err = tlsConfig(true, false, "/nonexistent/ca.pem", "")
 	assert.Error(t, err)
+	tc, err = tlsConfig(false, false, "", "cti.example")
+	require.NoError(t, err)
+	assert.Equal(t, "cti.example", tc.ServerName, "--tls-server-name implies --tls")
+	assert.Equal(t, uint16(tls.VersionTLS12), tc.MinVersion)
 }
 
 func TestClientExit(t *testing.T) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -38,6 +40,13 @@ removes every queue membership, tells every seat and exits 0.
 Every flag can also be set in the environment: ASTCTI_AMI, ASTCTI_AMI_USER,
 ASTCTI_AMI_SECRET, … (the flag's name in capitals, "-" as "_").
 
+--tls-listen adds a seat listener that speaks TLS (1.2 at least), with the
+certificate chain --tls-cert and its key --tls-key (PEM files; a renewed
+pair is picked up within seconds, without a restart). Its seats are the
+same as the plain ones: same protocol, limits and sessions. --listen ""
+turns the plain listener off. Plain TCP shows every password's MD5, a
+password equivalent, to whoever can watch the network: docs/security.md.
+
 --admin-listen serves /healthz (200 when the AMI link is up and a
 configuration is in force, else 503), /status (the seats logged in, the
 calls in progress, the last seats closed) and /metrics (Prometheus). It is
@@ -57,13 +66,16 @@ Example:
 			&cli.BoolFlag{Name: "ami-md5", Usage: "log in with the MD5 challenge instead of the plain secret", EnvVars: []string{"ASTCTI_AMI_MD5"}},
 			&cli.IntFlag{Name: "ami-retries", Value: 0, Usage: "connection attempts before giving up (0: for ever)", EnvVars: []string{"ASTCTI_AMI_RETRIES"}},
 			&cli.DurationFlag{Name: "ami-retry-pause", Value: 5 * time.Second, Usage: "pause between connection attempts", EnvVars: []string{"ASTCTI_AMI_RETRY_PAUSE"}},
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5039", Usage: "seat listener `ADDR`ess", EnvVars: []string{"ASTCTI_LISTEN"}},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5039", Usage: "seat listener `ADDR`ess (plain TCP; off when empty)", EnvVars: []string{"ASTCTI_LISTEN"}},
+			&cli.StringFlag{Name: "tls-listen", Usage: "TLS seat listener `ADDR`ess (off when empty; needs --tls-cert and --tls-key)", EnvVars: []string{"ASTCTI_TLS_LISTEN"}},
+			&cli.StringFlag{Name: "tls-cert", Usage: "PEM `FILE` of the TLS listener's certificate chain", EnvVars: []string{"ASTCTI_TLS_CERT"}},
+			&cli.StringFlag{Name: "tls-key", Usage: "PEM `FILE` of the TLS listener's private key", EnvVars: []string{"ASTCTI_TLS_KEY"}},
 			&cli.StringFlag{Name: "config-dir", Value: "/var/lib/astcti/config", Usage: "`DIR`ectory of configuration snapshots", EnvVars: []string{"ASTCTI_CONFIG_DIR"}},
 			&cli.DurationFlag{Name: "keepalive", Value: 60 * time.Second, Usage: "close a seat that sends nothing for this long", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"ASTCTI_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "admin-listen", Usage: "serve /healthz, /status and /metrics on `ADDR`ess (e.g. 127.0.0.1:9090; off when empty; never on a public network)", EnvVars: []string{"ASTCTI_ADMIN_LISTEN"}},
 			&cli.DurationFlag{Name: "stale-member-grace", Value: cti.DefaultStaleMemberGrace, Usage: "after the start, remove the queue members of configured seats that no session holds (left by a run that was killed) once seats have had this long to log in again (negative: never; 0: the default)", EnvVars: []string{"ASTCTI_STALE_MEMBER_GRACE"}},
-			&cli.StringFlag{Name: "ready-file", Usage: "write {\"seats\": ADDR, \"admin\": ADDR} to `FILE` once seats are accepted (for scripts)", EnvVars: []string{"ASTCTI_READY_FILE"}},
+			&cli.StringFlag{Name: "ready-file", Usage: "write {\"seats\": ADDR, \"tls\": ADDR, \"admin\": ADDR} to `FILE` once seats are accepted (for scripts; seats is the TLS address when there is no plain listener)", EnvVars: []string{"ASTCTI_READY_FILE"}},
 		},
 		Action: runServer,
 	}
@@ -80,9 +92,13 @@ func runServer(c *cli.Context) error {
 	if c.Duration("ami-retry-pause") < 0 || c.Int("ami-retries") < 0 {
 		return fmt.Errorf("server: --ami-retries and --ami-retry-pause cannot be negative")
 	}
+	tc, err := serverTLS(c, logger)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	seatsReady, adminReady := readyFile(c.String("ready-file"), logger)
+	seatsReady, adminReady, tlsReady := readyFile(c.String("ready-file"), logger)
 	srv := cti.New(cti.Config{
 		AMI: ami.Config{
 			Addr: c.String("ami"), Username: c.String("ami-user"), Secret: c.String("ami-secret"),
@@ -98,23 +114,53 @@ func runServer(c *cli.Context) error {
 		AdminReady:  adminReady,
 
 		StaleMemberGrace: c.Duration("stale-member-grace"),
+		TLSListen:        c.String("tls-listen"),
+		TLS:              tc,
+		TLSReady:         tlsReady,
 	})
 	return srv.Run(ctx)
 }
 
-// readyFile returns the Ready and AdminReady hooks that write the seat
-// address, and the admin address when there is one, to path.
-func readyFile(path string, log *slog.Logger) (seats, admin func(net.Addr)) {
-	if path == "" {
+// serverTLS checks the seat listener flags and loads the TLS certificate,
+// nil without --tls-listen.
+func serverTLS(c *cli.Context, logger *slog.Logger) (*tls.Config, error) {
+	listen, cert, key := c.String("tls-listen"), c.String("tls-cert"), c.String("tls-key")
+	switch {
+	case listen == "" && c.String("listen") == "":
+		return nil, errors.New("server: --listen and --tls-listen are both empty: no seat could connect")
+	case listen == "" && (cert != "" || key != ""):
+		return nil, errors.New("server: --tls-cert and --tls-key need --tls-listen")
+	case listen == "":
 		return nil, nil
+	case cert == "" || key == "":
+		return nil, errors.New("server: --tls-listen needs --tls-cert and --tls-key")
 	}
-	// cti.Config: AdminReady is called before Ready, on the same goroutine.
-	adminAddr := ""
+	tc, err := cti.LoadTLS(cert, key, logger.With("part", "tls"))
+	if err != nil {
+		return nil, fmt.Errorf("server: --tls-cert, --tls-key: %w", err)
+	}
+	return tc, nil
+}
+
+// readyFile returns the Ready, AdminReady and TLSReady hooks that write
+// the seat address, and the admin and TLS addresses when there are, to
+// path.
+func readyFile(path string, log *slog.Logger) (seats, admin, tlsSeats func(net.Addr)) {
+	if path == "" {
+		return nil, nil, nil
+	}
+	// cti.Config: AdminReady and TLSReady are called before Ready, on the
+	// same goroutine.
+	adminAddr, tlsAddr := "", ""
 	admin = func(addr net.Addr) { adminAddr = addr.String() }
+	tlsSeats = func(addr net.Addr) { tlsAddr = addr.String() }
 	seats = func(addr net.Addr) {
 		ready := map[string]string{"seats": addr.String()}
 		if adminAddr != "" {
 			ready["admin"] = adminAddr
+		}
+		if tlsAddr != "" {
+			ready["tls"] = tlsAddr
 		}
 		// Written to a temporary name and renamed, so that a script polling
 		// for the file never reads half of it.
@@ -128,7 +174,7 @@ func readyFile(path string, log *slog.Logger) (seats, admin func(net.Addr)) {
 			log.Error("cannot write the ready file", "file", path, "err", err)
 		}
 	}
-	return seats, admin
+	return seats, admin, tlsSeats
 }
 
 func newLogger(level string) (*slog.Logger, error) {

@@ -26,7 +26,14 @@ type logState struct {
 	t     testing.TB // nil once the test has ended
 	level slog.Level
 	msgs  []string
-	texts []string // each record as slog's text handler writes it, with its attributes
+	recs  []kept // msgs[i] is recs[i]'s message
+}
+
+// kept is a record as a handler got it, formatted only when asked for.
+type kept struct {
+	r     slog.Record
+	attrs []slog.Attr
+	group string
 }
 
 // LogLevel is the level at which Logs writes to the test log. It is Warn,
@@ -67,20 +74,6 @@ func (l *Logs) Count(msg string) int {
 	return n
 }
 
-// Lines returns, as slog's text handler writes them (with every
-// attribute), the records so far whose message contains msg.
-func (l *Logs) Lines(msg string) []string {
-	l.st.mu.Lock()
-	defer l.st.mu.Unlock()
-	var out []string
-	for i, m := range l.st.msgs {
-		if strings.Contains(m, msg) {
-			out = append(out, l.st.texts[i])
-		}
-	}
-	return out
-}
-
 // Enabled implements slog.Handler: every record is kept.
 func (l *Logs) Enabled(context.Context, slog.Level) bool { return true }
 
@@ -89,25 +82,52 @@ func (l *Logs) Handle(_ context.Context, r slog.Record) error {
 	l.st.mu.Lock()
 	defer l.st.mu.Unlock()
 	l.st.msgs = append(l.st.msgs, r.Message)
-	var b bytes.Buffer
-	h := slog.Handler(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if len(l.attrs) > 0 {
-		h = h.WithAttrs(l.attrs)
-	}
-	if l.group != "" {
-		h = h.WithGroup(l.group)
-	}
-	if err := h.Handle(context.Background(), r); err != nil {
-		l.st.texts = append(l.st.texts, r.Message)
-		return err
-	}
-	text := strings.TrimSuffix(b.String(), "\n")
-	l.st.texts = append(l.st.texts, text)
+	k := kept{r: r.Clone(), attrs: l.attrs, group: l.group}
+	l.st.recs = append(l.st.recs, k)
 	if l.st.t == nil || r.Level < l.st.level {
 		return nil
 	}
-	l.st.t.Log(text)
+	line, err := k.text()
+	if err != nil {
+		return err
+	}
+	l.st.t.Log(line)
 	return nil
+}
+
+// text formats k as slog's TextHandler does, without the newline.
+func (k kept) text() (string, error) {
+	var b bytes.Buffer
+	h := slog.Handler(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if len(k.attrs) > 0 {
+		h = h.WithAttrs(k.attrs)
+	}
+	if k.group != "" {
+		h = h.WithGroup(k.group)
+	}
+	if err := h.Handle(context.Background(), k.r); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// Lines returns, formatted as slog's TextHandler writes them (level=INFO
+// msg="…" key=value …), the records so far whose message contains msg,
+// at every level: for a test of what a log line says, or never says.
+func (l *Logs) Lines(msg string) []string {
+	l.st.mu.Lock()
+	defer l.st.mu.Unlock()
+	var lines []string
+	for i, m := range l.st.msgs {
+		if strings.Contains(m, msg) {
+			line, err := l.st.recs[i].text()
+			if err != nil {
+				line = m + " (" + err.Error() + ")"
+			}
+			lines = append(lines, line)
+		}
+	}
+	return lines
 }
 
 // WithAttrs implements slog.Handler.

@@ -1,6 +1,7 @@
 package ctitest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,31 @@ func DialSeat(t testing.TB, addr string) *Seat {
 	if err != nil {
 		t.Fatalf("ctitest: dial %s: %v", addr, err)
 	}
+	return newSeat(t, conn)
+}
+
+// DialSeatFrom connects a seat to the server at addr from the local IP
+// address from (another loopback address, such as 127.0.0.2, makes a
+// second client address on one machine), with TLS when tc is set. The
+// connection is closed when the test ends.
+func DialSeatFrom(t testing.TB, addr, from string, tc *tls.Config) *Seat {
+	t.Helper()
+	d := &net.Dialer{Timeout: Wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	var nc net.Conn
+	var err error
+	if tc != nil {
+		nc, err = (&tls.Dialer{NetDialer: d, Config: tc}).DialContext(t.Context(), "tcp", addr)
+	} else {
+		nc, err = d.DialContext(t.Context(), "tcp", addr)
+	}
+	if err != nil {
+		t.Fatalf("ctitest: dial %s from %s: %v", addr, from, err)
+	}
+	return newSeat(t, seatconn.New(nc, seatconn.Options{WriteTimeout: Wait}))
+}
+
+// newSeat starts the reader of a seat over conn.
+func newSeat(t testing.TB, conn *seatconn.Conn) *Seat {
 	st := &Seat{
 		t: t, conn: conn,
 		changed:    make(chan struct{}),

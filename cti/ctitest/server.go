@@ -2,6 +2,7 @@ package ctitest
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 	"testing"
@@ -26,6 +27,9 @@ type Options struct {
 	// StaleMemberGrace is cti.Config.StaleMemberGrace; 0 means the
 	// server's default.
 	StaleMemberGrace time.Duration
+	// TLS, when set, adds a TLS seat listener on 127.0.0.1:0 with this
+	// configuration (see TLSAddr).
+	TLS *tls.Config
 }
 
 // Server is a cti.Server running in the test's process on 127.0.0.1:0.
@@ -38,12 +42,14 @@ type Server struct {
 	cancel context.CancelFunc
 	ready  chan net.Addr
 	admin  chan net.Addr
+	tls    chan net.Addr
 	done   chan struct{} // closed when Run has returned
 	err    error         // Run's result, once done is closed
 	taken  bool          // Result gave err to the test
 
 	mu       sync.Mutex
 	addr     string
+	tlsAddr  string
 	adminURL string
 }
 
@@ -66,7 +72,12 @@ func New(t testing.TB, opts Options) *Server {
 		Dir: dir, Logs: logs, t: t,
 		ready: make(chan net.Addr, 1),
 		admin: make(chan net.Addr, 1),
+		tls:   make(chan net.Addr, 1),
 		done:  make(chan struct{}),
+	}
+	tlsListen := ""
+	if opts.TLS != nil {
+		tlsListen = "127.0.0.1:0"
 	}
 	adminListen := ""
 	if opts.Admin {
@@ -83,6 +94,9 @@ func New(t testing.TB, opts Options) *Server {
 		AdminReady:  func(a net.Addr) { offer(s.admin, a) },
 
 		StaleMemberGrace: opts.StaleMemberGrace,
+		TLSListen:        tlsListen,
+		TLS:              opts.TLS,
+		TLSReady:         func(a net.Addr) { offer(s.tls, a) },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -133,6 +147,11 @@ func (s *Server) WaitReady() {
 	case a := <-s.ready:
 		s.mu.Lock()
 		s.addr = a.String()
+		select { // TLSReady came before Ready
+		case t := <-s.tls:
+			s.tlsAddr = t.String()
+		default:
+		}
 		s.mu.Unlock()
 	case <-s.done:
 		s.t.Fatalf("ctitest: Run returned before the server was ready: %v", s.err)
@@ -146,6 +165,13 @@ func (s *Server) Addr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
+}
+
+// TLSAddr returns the TLS seat address, once ready, with Options.TLS.
+func (s *Server) TLSAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tlsAddr
 }
 
 // Stop cancels Run's context and returns what Run returned. It fails the

@@ -29,7 +29,7 @@ const (
 	LoginBadPassword      = "bad_password"      // a known, enabled operator with the wrong password
 	LoginUnknownOperator  = "unknown_operator"  // no operator of that name
 	LoginOperatorDisabled = "operator_disabled" // the operator is disabled
-	LoginTooManyFailures  = "too_many_failures" // refused unchecked: too many recent failures for the name or the address
+	LoginTooManyFailures  = "too_many_failures" // refused unchecked: too many recent failures for the name from that address, or for the address
 )
 
 var loginFailureReasons = []string{LoginBadPassword, LoginUnknownOperator, LoginOperatorDisabled, LoginTooManyFailures}
