@@ -75,6 +75,10 @@ type FaultRecord struct {
 	SessionsEnded int64 `json:"sessions_ended"`
 	// QueueLeft counts the 201 lines (membership removed) in that time.
 	QueueLeft int64 `json:"queue_left"`
+	// CallsAtFault is the server's calls in progress as the fault was
+	// injected (its /metrics), for the faults that break the AMI link: a
+	// link broken mid-call. -1 when unknown.
+	CallsAtFault int `json:"calls_at_fault"`
 	// The server once recovered, from its /metrics and /proc.
 	RSSBytes       int64 `json:"rss_bytes"`
 	Goroutines     int   `json:"goroutines"`
@@ -132,7 +136,7 @@ func (o *Options) needsProxy() bool {
 // traffic's start, until stop is closed, each followed to its recovery.
 // The first record is the baseline, before the first fault.
 func (r *runner) faultLoop(ctx context.Context, stop <-chan struct{}) {
-	r.recordFault(ctx, FaultRecord{Kind: "baseline", At: time.Since(r.res.Started), Recovered: true}, 0, 0)
+	r.recordFault(ctx, FaultRecord{Kind: "baseline", At: time.Since(r.res.Started), Recovered: true, CallsAtFault: -1}, 0, 0)
 	t := time.NewTicker(r.opts.FaultEvery)
 	defer t.Stop()
 	for i := 0; ; i++ {
@@ -150,7 +154,7 @@ func (r *runner) faultLoop(ctx context.Context, stop <-chan struct{}) {
 // inject makes one fault and waits for the server to recover from it.
 func (r *runner) inject(ctx context.Context, kind string) {
 	started := time.Now()
-	rec := FaultRecord{Kind: kind, At: started.Sub(r.res.Started)}
+	rec := FaultRecord{Kind: kind, At: started.Sub(r.res.Started), CallsAtFault: -1}
 	ended, left := r.fleet.counts.ended.Load(), r.fleet.counts.left.Load()
 	var (
 		closedHere int64 // sessions the fault ended on purpose
@@ -158,7 +162,7 @@ func (r *runner) inject(ctx context.Context, kind string) {
 	)
 	switch kind {
 	case FaultAMIDrop, FaultAMIStall, FaultPBXRestart:
-		rec.Detail, err = r.breakLink(ctx, kind, started)
+		rec.Detail, err = r.breakLink(ctx, kind, started, &rec.CallsAtFault)
 	case FaultChurn:
 		closedHere, rec.Detail, err = r.churn(ctx, started)
 	case FaultBadSnapshot:
@@ -201,7 +205,7 @@ func (r *runner) addOutage(from time.Time, seats map[int]bool) {
 // astcti_ami_link_up 1 after one more reconnect), then, after a restart,
 // until the PBX has every membership again. The calls linked in that time
 // need not pop.
-func (r *runner) breakLink(ctx context.Context, kind string, started time.Time) (string, error) {
+func (r *runner) breakLink(ctx context.Context, kind string, started time.Time, callsAtFault *int) (string, error) {
 	s := r.scraper.Load()
 	if s == nil {
 		return "", errors.New("the server's /metrics are unknown")
@@ -213,6 +217,7 @@ func (r *runner) breakLink(ctx context.Context, kind string, started time.Time) 
 	if !before.HasLink {
 		return "", errors.New("the server's /metrics have no astcti_ami_link_up")
 	}
+	*callsAtFault = before.CallsActive
 	var detail string
 	var stalled []*proxyLink
 	switch kind {

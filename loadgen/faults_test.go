@@ -37,11 +37,14 @@ func TestSoakShort(t *testing.T) {
 	require.Equal(t, "baseline", base.Kind)
 	seen := map[string]bool{}
 	for _, f := range res.Faults[1:] {
-		t.Logf("%-12s at %5.1fs took %6v: %s; sessions ended %d, 201 lines %d; server RSS %.1f MiB, %d goroutines, %d seats connected, %d calls",
-			f.Kind, f.At.Seconds(), f.Took.Round(time.Millisecond), f.Detail, f.SessionsEnded, f.QueueLeft,
+		t.Logf("%-12s at %5.1fs (%d calls) took %6v: %s; sessions ended %d, 201 lines %d; server RSS %.1f MiB, %d goroutines, %d seats connected, %d calls",
+			f.Kind, f.At.Seconds(), f.CallsAtFault, f.Took.Round(time.Millisecond), f.Detail, f.SessionsEnded, f.QueueLeft,
 			float64(f.RSSBytes)/(1<<20), f.Goroutines, f.SeatsConnected, f.CallsActive)
 		seen[f.Kind] = true
 		assert.True(t, f.Recovered, "%s: recovered: %s", f.Kind, f.Detail)
+		if f.Kind == FaultAMIDrop || f.Kind == FaultAMIStall || f.Kind == FaultPBXRestart {
+			assert.Positive(t, f.CallsAtFault, "%s: broke the link mid-call", f.Kind)
+		}
 		assert.Zero(t, f.SessionsEnded, "%s: no seat session ended but those the fault closed", f.Kind)
 		assert.Zero(t, f.QueueLeft, "%s: no seat told it left a queue", f.Kind)
 		assert.Equal(t, seats, f.SeatsConnected, "%s: every seat connected again, nothing else", f.Kind)

@@ -60,6 +60,14 @@ func (r *Result) params() []report.Param {
 	}
 }
 
+// callsThen is a fault's calls in progress, unknown when negative.
+func callsThen(n int) string {
+	if n < 0 {
+		return unknown
+	}
+	return strconv.Itoa(n)
+}
+
 // faultsOf says which faults the run injected, and how often.
 func faultsOf(o Options) string {
 	if len(o.Faults) == 0 {
@@ -126,18 +134,18 @@ func deliveryCounters(tr Traffic, d Delivery) []report.Param {
 func (r *Result) faultTable() report.Table {
 	t := report.Table{
 		Title: "Faults (the server once recovered)",
-		Header: []string{"fault", "at", "recovered", "in", "what", "sessions ended", "201 lines",
+		Header: []string{"fault", "at", "calls then", "recovered", "in", "what", "sessions ended", "201 lines",
 			"server RSS", "server goroutines", "seats connected", "calls active"},
 	}
 	for _, f := range r.Faults {
 		t.Rows = append(t.Rows, []string{
-			f.Kind, roundDur(f.At), strconv.FormatBool(f.Recovered), roundDur(f.Took), f.Detail,
+			f.Kind, roundDur(f.At), callsThen(f.CallsAtFault), strconv.FormatBool(f.Recovered), roundDur(f.Took), f.Detail,
 			strconv.FormatInt(f.SessionsEnded, 10), strconv.FormatInt(f.QueueLeft, 10),
 			mib(f.RSSBytes), strconv.Itoa(f.Goroutines), strconv.Itoa(f.SeatsConnected), strconv.Itoa(f.CallsActive),
 		})
 	}
 	if r.CallsActiveAfter >= 0 {
-		t.Rows = append(t.Rows, []string{"after the traffic", "", "", "", "every call ended", "", "", "", "", "", strconv.Itoa(r.CallsActiveAfter)})
+		t.Rows = append(t.Rows, []string{"after the traffic", "", "", "", "", "every call ended", "", "", "", "", "", strconv.Itoa(r.CallsActiveAfter)})
 	}
 	return t
 }
