@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unk
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS  := -X github.com/astcti/astcti/cti/buildinfo.version=$(VERSION) -X github.com/astcti/astcti/cti/buildinfo.commit=$(COMMIT)
 
-.PHONY: all build test check race unit demo bench bench-hub bench-compare fuzz lint clean test-asterisk
+.PHONY: all build test check race unit demo bench bench-hub bench-compare fuzz lint clean test-asterisk soak
 
 all: build
 
@@ -73,6 +73,22 @@ bench-hub:
 ROUNDS ?= 10
 bench-compare:
 	sh loadgen/amibench-node/compare.sh $(ROUNDS)
+
+## soak: SOAK_SEATS seats and SOAK_CPS calls a second for SOAK_DURATION with a
+## fault every SOAK_EVERY (AMI link dropped, seat churn, a bad snapshot, a burst
+## of connections that never log in, AMI link stalled, PBX restarted), the server
+## noticing a stalled link by its AMI Ping every SOAK_AMI_PING; the report in
+## soak.json and soak.html (docs/reliability.md, "Soak"). Not part of CI: its
+## short version is TestSoakShort in ./loadgen
+SOAK_SEATS    ?= 10000
+SOAK_CPS      ?= 100
+SOAK_DURATION ?= 10m
+SOAK_EVERY    ?= 30s
+SOAK_AMI_PING ?= 5s
+soak:
+	$(GO) build -o $(BIN)/astcti-loadgen ./cmd/astcti-loadgen
+	$(BIN)/astcti-loadgen --quiet --seats $(SOAK_SEATS) --rate $(SOAK_CPS) --duration $(SOAK_DURATION) \
+	  --faults all --fault-every $(SOAK_EVERY) --ami-ping $(SOAK_AMI_PING) --json soak.json --report soak.html
 
 ## fuzz: every fuzz target for FUZZTIME each (not part of CI)
 fuzz:

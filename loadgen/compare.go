@@ -75,6 +75,6 @@ func (r *runner) compareDirect(ctx context.Context) error {
 	}
 	dr.Traffic, dr.ClientsLost = tr, st.Lost
 	dr.BytesRead, dr.EventsRead = st.BytesRead, st.EventsRead
-	dr.Delivery, dr.Latencies = verify(r.w, p.links.links, notices.take(), r.res.Started)
+	dr.Delivery, dr.Latencies = verify(r.w, p.links.links, notices.take(), r.res.Started, nil)
 	return nil
 }

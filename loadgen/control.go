@@ -82,6 +82,13 @@ func (c *control) stats(ctx context.Context) (fakeami.Stats, error) {
 	return s, err
 }
 
+// members returns how many queue memberships the fake PBX has.
+func (c *control) members(ctx context.Context) (int, error) {
+	var ms []json.RawMessage
+	err := c.do(ctx, http.MethodGet, "/members", "", &ms)
+	return len(ms), err
+}
+
 // links returns the links after seq, a page at most; a 410 (links lost
 // from the ring) is an error: the run cannot tell lost notifications
 // then.

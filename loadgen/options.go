@@ -35,6 +35,21 @@ type Options struct {
 	// queue the PBX does not have: each must be told so with one 202.
 	RefusedSeats int
 
+	// Faults are injected during the traffic, one every FaultEvery, in
+	// this order round and round (faults.go: FaultAMIDrop, …); none when
+	// empty. Each is followed to the server's recovery, and the calls
+	// linked in its outage need not pop (but must not pop twice).
+	Faults     []string
+	FaultEvery time.Duration
+	// ChurnPercent of the seats log out and in again at a FaultChurn.
+	ChurnPercent int
+	// BurstConns connections that never log in are opened at a FaultBurst.
+	BurstConns int
+	// AMIPing is the server's AMI keepalive Ping interval (its timeout is
+	// half of it): the bound within which it notices a stalled link. 0 is
+	// the server's default.
+	AMIPing time.Duration
+
 	// Server is the seat address (host:port) of a running astcti server
 	// and PBXControl the control API's base URL of a running fake PBX
 	// (fakeami --control): the external mode, in which the load generator
@@ -66,6 +81,7 @@ func DefaultOptions() Options {
 		AnswerAfter: 500 * time.Millisecond, Talk: 5 * time.Second, Strategy: "rrmemory",
 		Dialect: "modern", PauseRate: 1, PauseHold: 2 * time.Second, Keepalive: 20 * time.Second,
 		Restart: true, Resume: true, StormTimeout: 2 * time.Minute, LogLevel: "warn",
+		FaultEvery: 30 * time.Second, ChurnPercent: 10, BurstConns: 1000,
 	}
 }
 
@@ -96,6 +112,17 @@ func (o *Options) validate() error {
 	check(o.RefusedSeats >= 0 && o.RefusedSeats <= o.Seats, "refused: %d is not between 0 and the seats, %d", o.RefusedSeats, o.Seats)
 	check((o.Server == "") == (o.PBXControl == ""), "server and pbx-control go together: the external mode needs a running server and a running fake PBX")
 	check(o.ServerAdmin == "" || o.Server != "", "server-admin is the admin endpoints of an external server: it needs --server")
+	for _, k := range o.Faults {
+		check(faultKnown(k), "faults: %q is not one of %v", k, Faults)
+	}
+	if len(o.Faults) > 0 {
+		check(!o.external(), "faults: the load generator injects them into parts it started, not with --server")
+		check(o.Rate > 0 && o.Duration > 0, "faults: they are injected during the traffic, which needs a rate and a duration")
+		check(o.FaultEvery >= time.Second, "fault-every: %v is under a second", o.FaultEvery)
+		check(o.ChurnPercent >= 1 && o.ChurnPercent <= 100, "churn: %d%% is not between 1 and 100", o.ChurnPercent)
+		check(o.BurstConns >= 1 && o.BurstConns <= 20_000, "burst: %d connections is not between 1 and 20000", o.BurstConns)
+	}
+	check(o.AMIPing == 0 || o.AMIPing >= 100*time.Millisecond, "ami-ping: %v is under 100ms", o.AMIPing)
 	if o.external() {
 		check(!o.Restart, "restart: the load generator cannot restart a server it did not start (--server)")
 		check(!o.CompareDirect, "compare-direct: the comparison starts fake PBXs of its own, not with --server")

@@ -89,6 +89,9 @@ type serverSpec struct {
 	AdminListen string        `json:"admin_listen"`
 	Keepalive   time.Duration `json:"keepalive"`
 	LogLevel    string        `json:"log_level"`
+	// AMIPing is the server's AMI keepalive Ping interval, its timeout
+	// half of it; 0 is the server's defaults.
+	AMIPing time.Duration `json:"ami_ping"`
 }
 
 // serverReady is a server child's ready line.
@@ -109,7 +112,8 @@ func runServerChild(ctx context.Context, raw []byte, out io.Writer) error {
 	}
 	var admin string // cti.Config: AdminReady is called before Ready, on the same goroutine
 	srv := cti.New(cti.Config{
-		AMI:         ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond},
+		AMI: ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond,
+			PingInterval: spec.AMIPing, PingTimeout: spec.AMIPing / 2},
 		Listen:      spec.Listen,
 		ConfigDir:   spec.ConfigDir,
 		Keepalive:   spec.Keepalive,

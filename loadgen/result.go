@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/astcti/astcti/loadgen/report"
@@ -24,6 +25,9 @@ func (r *Result) Report() *report.Data {
 		Params:   r.params(),
 		Runs:     []report.Run{r.astctiRun()},
 		Tables:   []report.Table{r.stormTable(), r.resourceTable()},
+	}
+	if len(r.Faults) > 0 {
+		d.Tables = append(d.Tables, r.faultTable())
 	}
 	if r.Direct != nil {
 		d.Runs = append(d.Runs, r.Direct.run())
@@ -52,7 +56,29 @@ func (r *Result) params() []report.Param {
 		p("strategy", o.Strategy), p("dialect", o.Dialect), p("pause rate", formatRate(o.PauseRate)+"/s"),
 		p("pause hold", o.PauseHold), p("keepalive", o.Keepalive), p("restart", o.Restart), p("resume tokens", o.Resume),
 		p("refused seats", o.RefusedSeats), p("seed", o.Seed), p("server", partsOf(o)),
+		p("faults", faultsOf(o)),
 	}
+}
+
+// callsThen is a fault's calls in progress, unknown when negative.
+func callsThen(n int) string {
+	if n < 0 {
+		return unknown
+	}
+	return strconv.Itoa(n)
+}
+
+// faultsOf says which faults the run injected, and how often.
+func faultsOf(o Options) string {
+	if len(o.Faults) == 0 {
+		return "none"
+	}
+	s := fmt.Sprintf("%s, one every %v", strings.Join(o.Faults, ", "), o.FaultEvery)
+	s += fmt.Sprintf(" (churn %d%%, burst %d connections", o.ChurnPercent, o.BurstConns)
+	if o.AMIPing > 0 {
+		s += fmt.Sprintf(", AMI ping every %v", o.AMIPing)
+	}
+	return s + ")"
 }
 
 // partsOf says where the run's server and fake PBX were.
@@ -99,7 +125,29 @@ func deliveryCounters(tr Traffic, d Delivery) []report.Param {
 		c("calls linked", int64(d.Linked)), c("notified", int64(d.Notified)),
 		c("lost", int64(d.Lost)), c("duplicated", int64(d.Duplicated)),
 		c("misdelivered", int64(d.Misdelivered)), c("wrong data", int64(d.WrongData)),
+		c("re-popped to a seat logged in again", int64(d.Repopped)), c("not told, linked in an outage", int64(d.Excused)),
 	}
+}
+
+// faultTable is the faults of the traffic, each with the server's figures
+// once it had recovered.
+func (r *Result) faultTable() report.Table {
+	t := report.Table{
+		Title: "Faults (the server once recovered)",
+		Header: []string{"fault", "at", "calls then", "recovered", "in", "what", "sessions ended", "201 lines",
+			"server RSS", "server goroutines", "seats connected", "calls active"},
+	}
+	for _, f := range r.Faults {
+		t.Rows = append(t.Rows, []string{
+			f.Kind, roundDur(f.At), callsThen(f.CallsAtFault), strconv.FormatBool(f.Recovered), roundDur(f.Took), f.Detail,
+			strconv.FormatInt(f.SessionsEnded, 10), strconv.FormatInt(f.QueueLeft, 10),
+			mib(f.RSSBytes), strconv.Itoa(f.Goroutines), strconv.Itoa(f.SeatsConnected), strconv.Itoa(f.CallsActive),
+		})
+	}
+	if r.CallsActiveAfter >= 0 {
+		t.Rows = append(t.Rows, []string{"after the traffic", "", "", "", "", "every call ended", "", "", "", "", "", strconv.Itoa(r.CallsActiveAfter)})
+	}
+	return t
 }
 
 // run is the direct approach's notifications and counters.

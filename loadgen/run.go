@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,6 +88,13 @@ type Result struct {
 	Keepalives  int64
 	// Direct is the comparison's run, with Options.CompareDirect.
 	Direct *DirectResult
+	// Faults are the faults injected during the traffic (Options.Faults),
+	// after a baseline, each with the server's figures once it recovered.
+	Faults []FaultRecord
+	// CallsActiveAfter is the server's astcti_calls_active once the
+	// traffic's calls ended: 0, or the calls it kept of calls that ended
+	// (during an outage, say); -1 when unknown.
+	CallsActiveAfter int
 }
 
 // Run runs a load: a fake PBX and a server started as processes of their
@@ -105,7 +113,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	raiseFileLimit(opts.Seats)
+	raiseFileLimit(opts.Seats + opts.BurstConns/2) // two descriptors a seat, one a burst connection here
 	dir := opts.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "astcti-loadgen-")
@@ -139,6 +147,13 @@ type runner struct {
 	ctl      *control                  // of the fake PBX in use, for the sampler; under seriesMu
 	cps      *[]report.Point           // the calls-per-second series of the approach in use; under seriesMu
 	notices  atomic.Pointer[noticeLog] // of the approach in use, for the progress
+
+	// The faults' (faults.go): the AMI relay when they break the link,
+	// the server's refusals read from its log, and the outages.
+	proxy     *amiProxy
+	serverLog logWatch
+	faultMu   sync.Mutex
+	outages   []outage // under faultMu
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -156,6 +171,14 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 		defer func() { r.pbx.child.stop(stopGrace) }()
+		if r.opts.needsProxy() {
+			p, err := startAMIProxy(r.pbx.ready.AMI)
+			if err != nil {
+				return fmt.Errorf("loadgen: the AMI relay: %w", err)
+			}
+			r.proxy = p
+			defer p.close()
+		}
 		addr, err := freePort()
 		if err != nil {
 			return err
@@ -292,10 +315,13 @@ func (r *runner) startServer(ctx context.Context) error {
 	spec := serverSpec{
 		AMI: r.pbx.ready.AMI, Username: amiUser, Secret: amiSecret,
 		ConfigDir: filepath.Join(r.dir, "config"), Listen: r.seatAddr, AdminListen: "127.0.0.1:0",
-		Keepalive: 3 * r.opts.Keepalive, LogLevel: r.opts.LogLevel,
+		Keepalive: 3 * r.opts.Keepalive, LogLevel: r.opts.LogLevel, AMIPing: r.opts.AMIPing,
+	}
+	if r.proxy != nil {
+		spec.AMI = r.proxy.addr()
 	}
 	var ready serverReady
-	c, err := startChild(ctx, r.dir, partServer, spec, &ready, r.opts.Log)
+	c, err := startChild(ctx, r.dir, partServer, spec, &ready, io.MultiWriter(r.opts.Log, &r.serverLog))
 	if err != nil {
 		return err
 	}
@@ -433,7 +459,20 @@ func (r *runner) traffic(ctx context.Context) error {
 		defer close(pausesDone)
 		r.fleet.pauses(pauseCtx, r.opts.PauseRate, r.opts.PauseHold, r.opts.Seed)
 	}()
-	tr, err := r.calls(ctx, r.pbx, "", stopPauses)
+	stopFaults, faultsDone := make(chan struct{}), make(chan struct{})
+	if len(r.opts.Faults) > 0 {
+		go func() {
+			defer close(faultsDone)
+			r.faultLoop(ctx, stopFaults)
+		}()
+	} else {
+		close(faultsDone)
+	}
+	tr, err := r.calls(ctx, r.pbx, "", func() {
+		stopPauses()
+		close(stopFaults)
+		<-faultsDone // a fault under way is followed to its recovery
+	})
 	stopPauses()
 	<-pausesDone
 	r.inTraffic.Store(false)
@@ -449,7 +488,16 @@ func (r *runner) traffic(ctx context.Context) error {
 	r.res.Server = serverAfter.procStat
 	r.res.Goroutines = max(r.res.Goroutines, serverAfter.Goroutines)
 	r.seriesMu.Unlock()
-	r.res.Delivery, r.res.Latencies = verify(r.w, r.pbx.links.links, r.fleet.notices.take(), r.res.Started)
+	r.faultMu.Lock()
+	outs := slices.Clone(r.outages)
+	r.faultMu.Unlock()
+	r.res.Delivery, r.res.Latencies = verify(r.w, r.pbx.links.links, r.fleet.notices.take(), r.res.Started, outs)
+	r.res.CallsActiveAfter = -1
+	if s := r.scraper.Load(); s != nil {
+		if m, err := s.scrape(ctx); err == nil && m.HasLink {
+			r.res.CallsActiveAfter = m.CallsActive
+		}
+	}
 	return nil
 }
 

@@ -25,6 +25,11 @@ const (
 	metricRSS        = "process_resident_memory_bytes"
 	metricGoroutines = "go_goroutines"
 	metricSeats      = "astcti_seats_connected"
+	// Read by the faults (faults.go); a server without them is an older
+	// one, whose link the faults cannot follow.
+	metricLinkUp      = "astcti_ami_link_up"
+	metricReconnects  = "astcti_ami_reconnects_total"
+	metricCallsActive = "astcti_calls_active"
 )
 
 // Bounds of a scrape: the server's whole /metrics is a few tens of KiB.
@@ -42,6 +47,12 @@ type serverMetrics struct {
 	HasProcess bool
 	CPUSeconds float64
 	RSSBytes   int64
+	// HasLink says that LinkUp, Reconnects and CallsActive were in the
+	// scrape.
+	HasLink     bool
+	LinkUp      bool
+	Reconnects  int64
+	CallsActive int
 }
 
 // scraper reads a server's /metrics. It is safe to use from any
@@ -113,6 +124,12 @@ func parseServerMetrics(b []byte) (serverMetrics, error) {
 	rss, ok2 := samples[metricRSS]
 	if ok1 && ok2 {
 		m.HasProcess, m.CPUSeconds, m.RSSBytes = true, cpu, int64(rss)
+	}
+	up, ok1 := samples[metricLinkUp]
+	rc, ok2 := samples[metricReconnects]
+	calls, ok3 := samples[metricCallsActive]
+	if ok1 && ok2 && ok3 {
+		m.HasLink, m.LinkUp, m.Reconnects, m.CallsActive = true, up == 1, int64(rc), int(calls)
 	}
 	return m, nil
 }

@@ -29,6 +29,12 @@ type notice struct {
 	seat   int32
 	at     int64 // unix nanoseconds, when the line was framed
 	badFor bool  // the line's data is not the call's (customer_id, caller)
+	// session numbers the seat's sessions from 1 (0 for the direct
+	// approach's clients, which have one): a Link again in a later
+	// session is the re-pop of a live call (docs/protocol.md), not a
+	// duplicate.
+	session uint32
+	data    string // the line's customer_id, for the report of a wrong one
 }
 
 // seat is one simulated operator: it logs in, stays logged in, reads
@@ -42,6 +48,9 @@ type seat struct {
 	// unanswered counts the session's PAUSE commands the server has not
 	// answered yet: a seat is picked again only once it is zero.
 	unanswered atomic.Int32
+	// sessions counts the seat's sessions logged in; the seat's
+	// goroutine alone writes it.
+	sessions atomic.Uint32
 	// token is the resume token of the last session (103), "" for none:
 	// the next login uses it instead of the password. The seat's
 	// goroutine alone uses it.
@@ -96,6 +105,7 @@ func (s *seat) session(ctx context.Context) error {
 	}
 	f.counts.logins.Add(1)
 	f.loggedIn.Add(1)
+	s.sessions.Add(1)
 	s.conn.Store(c)
 	sess := &sessionState{seat: s}
 	defer func() {
@@ -194,7 +204,7 @@ func (ss *sessionState) handle(m seatconn.Message) {
 		ss.status(m.Status)
 	case seatconn.KindEvent:
 		if m.Event.ID == seatproto.EventLink {
-			f.notice(ss.seat.idx, m.Event, m.At)
+			f.notice(ss.seat.idx, ss.seat.sessions.Load(), m.Event, m.At)
 		}
 	}
 }
@@ -213,6 +223,8 @@ func (ss *sessionState) status(st seatproto.Status) {
 		}
 	case seatproto.CodeToken:
 		ss.seat.token = st.Text
+	case seatproto.CodeQueueLeft:
+		f.counts.left.Add(1)
 	case seatproto.CodeQueueRefused:
 		f.counts.refused.Add(1)
 		if !ss.told {
@@ -232,6 +244,7 @@ func (ss *sessionState) status(st seatproto.Status) {
 func (ss *sessionState) end() {
 	f := ss.seat.fleet
 	f.loggedIn.Add(-1)
+	f.counts.ended.Add(1)
 	if ss.confirmed {
 		f.confirmed.Add(-1)
 	}
@@ -243,6 +256,7 @@ type fleetCounts struct {
 	refused, seatsTold, malformed  atomic.Int64
 	pauseSent, pauseOK, pauseKO    atomic.Int64
 	keepalives, keepaliveFailures  atomic.Int64
+	ended, left                    atomic.Int64 // sessions ended; 201 lines read
 }
 
 // fleet is the run's seats.
@@ -319,9 +333,9 @@ func (f *fleet) loginFailed(err error) {
 	f.failMu.Unlock()
 }
 
-// notice records a Link line that seat idx read at at.
-func (f *fleet) notice(idx int, ev *seatproto.Event, at time.Time) {
-	n := notice{uid: ev.Call.UniqueID, seat: int32(idx), at: at.UnixNano()}
+// notice records a Link line that seat idx read at at in its session.
+func (f *fleet) notice(idx int, session uint32, ev *seatproto.Event, at time.Time) {
+	n := notice{uid: ev.Call.UniqueID, seat: int32(idx), at: at.UnixNano(), session: session, data: dataOf(ev)}
 	n.badFor = dataOf(ev) != ev.Call.CallerIDNum || ev.Call.CallerIDNum == ""
 	f.notices.add(n)
 }

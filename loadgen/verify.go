@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -17,7 +18,25 @@ type Delivery struct {
 	Duplicated   int `json:"duplicated"`   // Link lines beyond the first at the right seat
 	Misdelivered int `json:"misdelivered"` // Link lines at another seat, or for no linked call
 	WrongData    int `json:"wrong_data"`   // Link lines whose customer_id is not the caller's number
+	// Repopped counts the Link lines of a call at its seat in a later
+	// session than the first Link's: the re-pop of a live call to a seat
+	// that logged in again (docs/protocol.md), not a duplicate.
+	Repopped int `json:"repopped"`
+	// Excused counts the linked calls never told whose link fell in a
+	// fault's outage (Options.Faults): they need not pop, and are not
+	// lost; a second Link for one still counts as duplicated.
+	Excused int `json:"excused"`
+	// Wrong names the first Link lines with wrong data (at most
+	// maxNamed): the call, the seat, and the data read.
+	Wrong []string `json:"wrong,omitempty"`
+	// Duplicates names the first calls that popped more than once (at
+	// most maxNamed): their uniqueid, seat, and when the PBX linked them
+	// and the seat read each Link, since the run's start.
+	Duplicates []string `json:"duplicates,omitempty"`
 }
+
+// maxNamed bounds the calls a Delivery names.
+const maxNamed = 20
 
 // Zero reports whether nothing was lost, duplicated, misdelivered or wrong.
 func (d Delivery) Zero() bool {
@@ -58,8 +77,9 @@ type latency struct {
 
 // verify matches the seats' notices against the PBX's links. A notice for
 // a call the PBX never linked counts as misdelivered. start is the run's
-// start, the origin of the latencies' times.
-func verify(w world, links []fakeami.Link, notices []notice, start time.Time) (Delivery, []latency) {
+// start, the origin of the latencies' times. A call linked in one of
+// outs that was never told is excused, not lost.
+func verify(w world, links []fakeami.Link, notices []notice, start time.Time, outs []outage) (Delivery, []latency) {
 	byCall := make(map[string][]notice, len(links))
 	for _, n := range notices {
 		byCall[n.uid] = append(byCall[n.uid], n)
@@ -72,9 +92,14 @@ func verify(w world, links []fakeami.Link, notices []notice, start time.Time) (D
 		seen[l.Uniqueid] = true
 		want := w.seatOf(l.Member)
 		right := 0
+		sessions := map[uint32]int{} // Link lines at the right seat, by session
 		for _, n := range byCall[l.Uniqueid] {
 			if n.badFor {
 				d.WrongData++
+				if len(d.Wrong) < maxNamed {
+					d.Wrong = append(d.Wrong, fmt.Sprintf("%s at seat %d (session %d), linked at %v, read at %v: %s %q",
+						l.Uniqueid, n.seat, n.session, time.Duration(l.UnixNano-start.UnixNano()), time.Duration(n.at-start.UnixNano()), dataVar, n.data))
+				}
 			}
 			if int(n.seat) != want {
 				d.Misdelivered++
@@ -86,13 +111,28 @@ func verify(w world, links []fakeami.Link, notices []notice, start time.Time) (D
 					took: time.Duration(n.at - l.UnixNano),
 				})
 			}
+			sessions[n.session]++
+		}
+		dups := 0
+		for _, k := range sessions {
+			dups += k - 1
 		}
 		switch {
+		case right == 0 && excused(outs, want, l.UnixNano):
+			d.Excused++
 		case right == 0:
 			d.Lost++
 		default:
 			d.Notified++
-			d.Duplicated += right - 1
+			d.Duplicated += dups
+			d.Repopped += len(sessions) - 1
+			if dups > 0 && len(d.Duplicates) < maxNamed {
+				s := fmt.Sprintf("%s at seat %d, linked at %v, read at", l.Uniqueid, want, time.Duration(l.UnixNano-start.UnixNano()))
+				for _, n := range byCall[l.Uniqueid] {
+					s += fmt.Sprintf(" %v (session %d)", time.Duration(n.at-start.UnixNano()), n.session)
+				}
+				d.Duplicates = append(d.Duplicates, s)
+			}
 		}
 	}
 	for uid, ns := range byCall {

@@ -19,7 +19,13 @@ func TestVerify(t *testing.T) {
 		return fakeami.Link{Uniqueid: uid, Member: w.phone(seat), UnixNano: start.Add(at).UnixNano()}
 	}
 	note := func(uid string, seat int, at time.Duration, bad bool) notice {
-		return notice{uid: uid, seat: int32(seat), at: start.Add(at).UnixNano(), badFor: bad}
+		return notice{uid: uid, seat: int32(seat), at: start.Add(at).UnixNano(), badFor: bad, session: 1}
+	}
+	inSession := func(n notice, session uint32) notice { n.session = session; return n }
+	// An outage from 10 s to 20 s, of every seat, and one of seat 5 only.
+	outs := []outage{
+		{from: start.Add(10 * time.Second).UnixNano(), to: start.Add(20 * time.Second).UnixNano()},
+		{from: start.Add(30 * time.Second).UnixNano(), to: start.Add(40 * time.Second).UnixNano(), seats: map[int]bool{5: true}},
 	}
 	for _, tc := range []struct {
 		name    string
@@ -28,6 +34,17 @@ func TestVerify(t *testing.T) {
 		want    Delivery
 		lats    []latency
 	}{
+		{"re-popped in a later session", []fakeami.Link{link("a", 2, 0)}, []notice{note("a", 2, 1, false), inSession(note("a", 2, 5, false), 2)},
+			Delivery{Linked: 1, Notified: 1, Repopped: 1}, []latency{{0, 1}}},
+		{"twice in the later session", []fakeami.Link{link("a", 2, 0)},
+			[]notice{note("a", 2, 1, false), inSession(note("a", 2, 5, false), 2), inSession(note("a", 2, 6, false), 2)},
+			Delivery{Linked: 1, Notified: 1, Repopped: 1, Duplicated: 1}, []latency{{0, 1}}},
+		{"not told in an outage", []fakeami.Link{link("a", 1, 15*time.Second)}, nil, Delivery{Linked: 1, Excused: 1}, nil},
+		{"not told in an outage of another seat", []fakeami.Link{link("a", 1, 35*time.Second)}, nil, Delivery{Linked: 1, Lost: 1}, nil},
+		{"not told in an outage of its seat", []fakeami.Link{link("a", 5, 35*time.Second)}, nil, Delivery{Linked: 1, Excused: 1}, nil},
+		{"told twice in an outage", []fakeami.Link{link("a", 1, 15*time.Second)},
+			[]notice{note("a", 1, 16*time.Second, false), note("a", 1, 17*time.Second, false)},
+			Delivery{Linked: 1, Notified: 1, Duplicated: 1}, []latency{{15 * time.Second, time.Second}}},
 		{"one each", []fakeami.Link{link("a", 1, time.Second)}, []notice{note("a", 1, time.Second+3*time.Millisecond, false)},
 			Delivery{Linked: 1, Notified: 1}, []latency{{time.Second, 3 * time.Millisecond}}},
 		{"lost", []fakeami.Link{link("a", 1, 0)}, nil, Delivery{Linked: 1, Lost: 1}, nil},
@@ -42,7 +59,10 @@ func TestVerify(t *testing.T) {
 			[]notice{note("a", 0, 1, false)}, Delivery{Linked: 1, Lost: 1, Misdelivered: 1}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, lats := verify(w, tc.links, tc.notices, start)
+			d, lats := verify(w, tc.links, tc.notices, start, outs)
+			assert.Len(t, d.Duplicates, min(d.Duplicated, 1), "the duplicated call named")
+			assert.Len(t, d.Wrong, d.WrongData, "the wrong Link lines named")
+			d.Duplicates, d.Wrong = nil, nil
 			assert.Equal(t, tc.want, d)
 			assert.Equal(t, tc.want.Zero(), d.Lost+d.Duplicated+d.Misdelivered+d.WrongData == 0)
 			if tc.lats == nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -69,8 +70,21 @@ p90, p99, p99.9, max). It also reports the storms' times, the server's and
 the fake PBX's CPU seconds and memory, as a table on the terminal, JSON
 (--json) and a self-contained HTML page with charts (--report).
 
+Faults (--faults all, or a list): during the traffic, one every
+--fault-every, in turn: ami-drop (the server's AMI link cut), churn
+(--churn percent of the seats log out and in again), bad-snapshot (an
+invalid configuration snapshot, newest of all, which the server must
+refuse), burst (--burst connections that never log in, held, then
+closed), ami-stall (the AMI link stalled without closing: the server must
+notice by its Ping, --ami-ping), pbx-restart (the fake PBX restarted).
+Each is followed until the server has recovered, and the server's RSS and
+goroutines are reported after each. A call linked during an outage need
+not pop, but must never pop twice; every other call must pop.
+
 The exit status is 1 when the run could not be made or a notification was
-lost, duplicated, misdelivered or wrong, or a storm did not complete.
+lost, duplicated, misdelivered or wrong, a storm did not complete, or a
+fault was not recovered from, ended a seat's session or left a call
+behind.
 
 Each seat is two open files (its socket here and in the server): the
 load generator raises its limit of open files, which needs root beyond
@@ -91,7 +105,8 @@ Examples:
   astcti-loadgen --seats 10000 --rate 0 --json storm.json
   astcti-loadgen --seats 500 --rate 20 --duration 5s --dialect 1.4
   astcti-loadgen --seats 1000 --rate 20 --duration 10s --compare-direct
-  astcti-loadgen --seats 1000 --write-config /tmp/world   # then run what it prints`,
+  astcti-loadgen --seats 1000 --write-config /tmp/world   # then run what it prints
+  astcti-loadgen --seats 9000 --rate 100 --duration 10m --faults all --fault-every 30s   # make soak`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "seats", Value: d.Seats, Usage: fmt.Sprintf("simulated seats (1-%d)", loadgen.MaxSeats)},
 			&cli.IntFlag{Name: "queues", Value: d.Queues, Usage: "queues every operator is a member of (1-20)"},
@@ -121,6 +136,11 @@ Examples:
 			&cli.StringFlag{Name: "server-admin", Usage: "with --server, the server's admin endpoints at `URL` (its --admin-listen, e.g. http://127.0.0.1:9090), to read its CPU, memory and goroutines (without: unknown)"},
 			&cli.StringFlag{Name: "pbx-control", Usage: "with --server, the control API of the running fake PBX at `URL` (fakeami --control, e.g. http://127.0.0.1:5080)"},
 			&cli.StringFlag{Name: "write-config", Usage: "write the server's configuration and the fake PBX's scenario for the other options into `DIR`, print the commands that start them and run the load against them, and exit"},
+			&cli.StringFlag{Name: "faults", Usage: "inject these faults during the traffic, one every --fault-every, in turn: `LIST` of " + strings.Join(loadgen.Faults, ", ") + ", or all (docs/loadgen.md, Faults)"},
+			&cli.DurationFlag{Name: "fault-every", Value: d.FaultEvery, Usage: "the time between two faults' starts"},
+			&cli.IntFlag{Name: "churn", Value: d.ChurnPercent, Usage: "percent of the seats that log out and in again at a churn fault"},
+			&cli.IntFlag{Name: "burst", Value: d.BurstConns, Usage: "connections that never log in, opened at a burst fault"},
+			&cli.DurationFlag{Name: "ami-ping", Usage: "the server's AMI keepalive Ping interval (its timeout is half): the bound within which it notices a stalled link (default: the server's, 20s)"},
 			&cli.StringFlag{Name: "pbx-ami", Usage: "with --write-config, the fake PBX's manager `ADDR`ess in the commands (default 127.0.0.1:5038)"},
 		},
 		Action: run,
@@ -132,6 +152,14 @@ func run(c *cli.Context) error {
 		return fmt.Errorf("unexpected argument %q (see --help)", c.Args().First())
 	}
 	opts := options(c)
+	faults, err := loadgen.ParseFaults(c.String("faults"))
+	if err != nil {
+		return err
+	}
+	opts.Faults = faults
+	if len(faults) > 0 && !c.IsSet("restart") {
+		opts.Restart = false // a soak is the traffic and its faults
+	}
 	if dir := c.String("write-config"); dir != "" {
 		return writeSetup(c, dir, opts)
 	}
@@ -177,6 +205,7 @@ func options(c *cli.Context) loadgen.Options {
 	o.Restart, o.Resume, o.StormTimeout, o.RefusedSeats = c.Bool("restart"), c.Bool("resume"), c.Duration("storm-timeout"), c.Int("refused")
 	o.Seed, o.LogLevel, o.Dir = c.Int64("seed"), c.String("log-level"), c.String("keep")
 	o.CompareDirect = c.Bool("compare-direct")
+	o.FaultEvery, o.ChurnPercent, o.BurstConns, o.AMIPing = c.Duration("fault-every"), c.Int("churn"), c.Int("burst"), c.Duration("ami-ping")
 	o.Server, o.ServerAdmin, o.PBXControl = c.String("server"), c.String("server-admin"), c.String("pbx-control")
 	if (o.Server != "" || o.PBXControl != "") && !c.IsSet("restart") {
 		o.Restart = false // a server it did not start, the load generator cannot restart
@@ -223,6 +252,17 @@ func verdict(res *loadgen.Result) error {
 	if d := res.Delivery; !d.Zero() {
 		return fmt.Errorf("notifications: %d lost, %d duplicated, %d misdelivered, %d with wrong data",
 			d.Lost, d.Duplicated, d.Misdelivered, d.WrongData)
+	}
+	for _, f := range res.Faults {
+		if !f.Recovered {
+			return fmt.Errorf("the %s fault at %v: the server did not recover: %s", f.Kind, f.At.Round(time.Second), f.Detail)
+		}
+		if f.SessionsEnded > 0 || f.QueueLeft > 0 {
+			return fmt.Errorf("the %s fault at %v: %d seat sessions ended and %d 201 lines, none expected", f.Kind, f.At.Round(time.Second), f.SessionsEnded, f.QueueLeft)
+		}
+	}
+	if len(res.Faults) > 0 && res.CallsActiveAfter > 0 {
+		return fmt.Errorf("%d calls left behind in the server once every call ended", res.CallsActiveAfter)
 	}
 	for _, s := range res.Storms {
 		if !s.Complete {
