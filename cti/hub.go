@@ -69,6 +69,7 @@ type hub struct {
 	originates map[string]*originate // by ActionID, from sending until OriginateResponse
 	linkUp     bool
 	badAction  map[string]bool // services whose action template failed, logged once
+	recon      reconcile       // the periodic check of the tracker against the PBX (cti/resync.go)
 	obs        hubObs          // kept only to be shown (cti/status.go)
 	scratch    []byte          // where event lines are built (eventLine)
 }
@@ -84,6 +85,11 @@ type pending struct {
 	// channels are the Status items of a resync waiting for QueueStatus
 	// (pendResyncQueues).
 	channels []*ami.Frame
+	// mark is the tracker's Mark when a resync asked for the channels
+	// (pendResync, pendResyncQueues); periodic, that it is the periodic
+	// reconciliation rather than the resync after a reconnect.
+	mark     uint64
+	periodic bool
 	sent     time.Time // when pump sent the action, for its latency metric
 }
 
@@ -112,7 +118,7 @@ type originate struct {
 }
 
 func newHub(srv *Server, snap *config.Snapshot) *hub {
-	return &hub{
+	h := &hub{
 		srv:        srv,
 		log:        srv.log,
 		events:     make(chan event, hubQueue),
@@ -130,6 +136,9 @@ func newHub(srv *Server, snap *config.Snapshot) *hub {
 		badAction:  make(map[string]bool),
 		obs:        hubObs{snapSince: time.Now(), closed: newClosedRing(closedSeatsKept)},
 	}
+	h.tracker.SetLimits(trackerLimits())
+	h.recon.every = reconcileEvery
+	return h
 }
 
 // post hands ev to the hub, waiting for room. It reports false when the
@@ -241,6 +250,7 @@ func (h *hub) amiUp(up *ami.LinkUp) {
 	if up.Link == 1 {
 		close(h.firstUp)
 	}
+	h.tracker.ForgetHungUp() // uniqueids may start over on a new link
 	h.resync(up.Restarted == ami.RestartYes)
 	h.pump()
 }
@@ -300,6 +310,7 @@ func (h *hub) expire(now time.Time) {
 		}
 	}
 	h.retryMembers(now)
+	h.reconcile(now)
 }
 
 // shutdown removes every membership, waits a little for the PBX to answer,
