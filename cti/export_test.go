@@ -3,6 +3,8 @@ package cti
 import (
 	"testing"
 	"time"
+
+	"github.com/astcti/astcti/cti/ami"
 )
 
 // Sessions returns the operators that have a session on the hub, or nil
@@ -44,4 +46,30 @@ func NoTLSReloadWait(t testing.TB) {
 	d := tlsReloadCheck
 	tlsReloadCheck = 0
 	t.Cleanup(func() { tlsReloadCheck = d })
+}
+
+// SetReconcileEvery changes how often the hub checks its calls against
+// the PBX's channels, for servers started afterwards; it returns the
+// function that restores it.
+func SetReconcileEvery(d time.Duration) (restore func()) {
+	old := reconcileEvery
+	reconcileEvery = d
+	return func() { reconcileEvery = old }
+}
+
+// InjectAMI hands frames to the hub as if the PBX had sent them: a test
+// makes the tracker know channels the PBX does not have (their Hangup
+// lost).
+func (s *Server) InjectAMI(frames ...*ami.Frame) bool {
+	return s.hub.inspect(func(h *hub) {
+		for _, f := range frames {
+			h.amiEvent(f, time.Now())
+		}
+	})
+}
+
+// TrackerLen returns the number of channels the hub's tracker follows.
+func (s *Server) TrackerLen() (n int) {
+	s.hub.inspect(func(h *hub) { n = h.tracker.Len() })
+	return n
 }

@@ -70,6 +70,7 @@ type hub struct {
 	originates map[string]*originate // by ActionID, from sending until OriginateResponse
 	linkUp     bool
 	badAction  map[string]bool // services whose action template failed, logged once
+	recon      reconcile       // the periodic check of the tracker against the PBX (cti/resync.go)
 	obs        hubObs          // kept only to be shown (cti/status.go)
 	scratch    []byte          // where event lines are built (eventLine)
 }
@@ -85,6 +86,11 @@ type pending struct {
 	// channels are the Status items of a resync waiting for QueueStatus
 	// (pendResyncQueues).
 	channels []*ami.Frame
+	// mark is the tracker's Mark when a resync asked for the channels
+	// (pendResync, pendResyncQueues); periodic, that it is the periodic
+	// reconciliation rather than the resync after a reconnect.
+	mark     uint64
+	periodic bool
 	sent     time.Time // when pump sent the action, for its latency metric
 }
 
@@ -114,7 +120,7 @@ type originate struct {
 }
 
 func newHub(srv *Server, snap *config.Snapshot) *hub {
-	return &hub{
+	h := &hub{
 		srv:        srv,
 		log:        srv.log,
 		events:     make(chan event, hubQueue),
@@ -133,6 +139,9 @@ func newHub(srv *Server, snap *config.Snapshot) *hub {
 		obs:        hubObs{snapSince: time.Now(), closed: newClosedRing(closedSeatsKept)},
 		stale:      newStaleSweep(srv.cfg.StaleMemberGrace),
 	}
+	h.tracker.SetLimits(trackerLimits())
+	h.recon.every = reconcileEvery
+	return h
 }
 
 // post hands ev to the hub, waiting for room. It reports false when the
@@ -244,6 +253,7 @@ func (h *hub) amiUp(up *ami.LinkUp) {
 	if up.Link == 1 {
 		close(h.firstUp)
 	}
+	h.tracker.ForgetHungUp() // uniqueids may start over on a new link
 	h.resync(up.Restarted == ami.RestartYes)
 	h.listMembers(time.Now())
 	h.pump()
@@ -306,6 +316,7 @@ func (h *hub) expire(now time.Time) {
 	h.retryMembers(now)
 	h.listMembers(now)
 	h.sweepStale(now)
+	h.reconcile(now)
 }
 
 // shutdown removes every membership, waits a little for the PBX to answer,

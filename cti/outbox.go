@@ -108,9 +108,9 @@ func (h *hub) complete(p pending, call *ami.Call) {
 	case pendOriginate:
 		h.originateDone(p.orig, call)
 	case pendResync:
-		h.resyncDone(call)
+		h.resyncDone(p, call)
 	case pendResyncQueues:
-		h.resyncQueuesDone(p.channels, call)
+		h.resyncQueuesDone(p, call)
 	case pendGetvar:
 		h.getvarDone(p.getvar, call)
 	case pendStaleMembers:

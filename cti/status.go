@@ -180,8 +180,9 @@ func (m *membership) state() string {
 
 // sample counts the gauges the hub owns, for a scrape.
 func (h *hub) sample() metrics.Sample {
+	h.trackerDrops(time.Now()) // the drop counters, up to date
 	out := metrics.Sample{
-		Hub: true, SeatsLoggedIn: len(h.sessions),
+		Hub: true, SeatsLoggedIn: len(h.sessions), TrackerChannels: h.tracker.Len(),
 		ActionsInFlight: h.out.inFlight, ActionsWaiting: h.out.len(),
 	}
 	for _, sc := range h.tracker.Census() {

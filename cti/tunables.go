@@ -46,6 +46,21 @@ var (
 	seatActionEvery = time.Second
 	// tick is the hub's timer resolution for deadlines.
 	tick = 250 * time.Millisecond
+	// The call tracker's bounds (calls.Limits): the channels it follows in
+	// all and per interface, the live calls a seat is told of per
+	// interface (at most a quarter of a seat's queue is used: see
+	// trackerLimits), and the uniqueids of hung-up channels it remembers.
+	trackerChannels             = 100_000
+	trackerChannelsPerInterface = 50_000
+	trackerCallsPerInterface    = 32
+	trackerGone                 = 4096
+	// reconcileEvery is how often the tracker's channels are checked
+	// against the PBX's list (CoreShowChannels, or Status), so that those
+	// the PBX no longer has, their Hangup lost, are removed.
+	reconcileEvery = 5 * time.Minute
+	// trackerLogEvery is the least time between two log lines about the
+	// channels the tracker refused or dropped: they are counted meanwhile.
+	trackerLogEvery = time.Minute
 	// closedSeatsKept is how many ended sessions /status shows.
 	closedSeatsKept = 100
 

@@ -22,6 +22,13 @@ func (t *Tracker) newChannel(fs *fields) {
 		}
 		return
 	}
+	if t.isGone(uid) {
+		t.stats.Late++
+		return
+	}
+	if !t.admit(InterfaceOf(name)) {
+		return
+	}
 	// One allocation holds every string the channel keeps from the frame,
 	// so that it keeps no part of the frame itself.
 	num, cname := fs.callerNum(), fs.get(kCallerIDName)
@@ -87,8 +94,19 @@ func (t *Tracker) setName(c *channel, name string) {
 	if c.name != "" && t.byName[c.name] == c {
 		delete(t.byName, c.name)
 	}
+	told := false
+	if c.name != "" {
+		t.countIface(c, -1)
+		if told = slices.Contains(t.toldOn[c.iface], c); told {
+			t.untold(c)
+		}
+	}
 	c.name = name
 	c.iface = InterfaceOf(c.name)
+	t.countIface(c, +1)
+	if told {
+		t.toldOn[c.iface] = append(t.toldOn[c.iface], c)
+	}
 	c.half = int8(localHalf(c.name))
 	t.byName[c.name] = c
 	if c.half != 0 {
@@ -186,10 +204,13 @@ func (t *Tracker) remove(c *channel) {
 	if t.byName[c.name] == c {
 		delete(t.byName, c.name)
 	}
+	t.countIface(c, -1)
+	if c.rang || c.linked {
+		t.untold(c)
+	}
 	t.leaveBridge(c)
 	c.pending = nil
-	t.gone[t.goneAt%len(t.gone)] = c.uid
-	t.goneAt++
+	t.markGone(c.uid)
 }
 
 // originateResponse creates the channel of a successful Originate that the
@@ -199,7 +220,14 @@ func (t *Tracker) originateResponse(fs *fields) {
 	if !ami.EqualFold(fs.get(kResponse), "Success") || !knownCID(uid) || uid == "<null>" || fs.get(kChannel) == "" {
 		return
 	}
-	if t.byUID[uid] != nil || slices.Contains(t.gone[:], uid) {
+	if t.byUID[uid] != nil {
+		return
+	}
+	if t.isGone(uid) {
+		t.stats.Late++
+		return
+	}
+	if !t.admit(InterfaceOf(fs.get(kChannel))) {
 		return
 	}
 	c := t.create(clone(uid), clone(fs.get(kChannel)))
@@ -218,10 +246,10 @@ func (t *Tracker) coreShowChannel(fs *fields) {
 		t.stats.Malformed++
 		return
 	}
-	if t.byUID[uid] != nil || slices.Contains(t.gone[:], uid) {
+	if t.byUID[uid] != nil {
 		return
 	}
-	t.newChannel(fs)
+	t.newChannel(fs) // refuses a channel hung up already
 }
 
 // rename follows a channel's new name: 1.4–11 Rename (Oldname, Newname,

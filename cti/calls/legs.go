@@ -236,6 +236,7 @@ func (t *Tracker) ring(c, o *channel) {
 		return
 	}
 	c.owner = o
+	t.notified(c)
 	c.rang = true
 	t.emit(Ring, c)
 }
@@ -314,6 +315,9 @@ func (t *Tracker) linkLeg(leg, other *channel) {
 		t.offer(leg)
 	}
 	leg.owner = o
+	if !leg.rang {
+		t.notified(leg) // told of at its Link alone
+	}
 	leg.linked = true
 	t.emit(Link, leg)
 }

@@ -141,6 +141,9 @@ func (t *Tracker) release(cl *call) {
 		if leg.dead || leg.linked {
 			continue
 		}
+		if !leg.rang {
+			t.notified(leg)
+		}
 		leg.rang, leg.linked = true, true
 		t.emit(Link, leg)
 	}

@@ -589,14 +589,14 @@ func TestRetain(t *testing.T) {
 		tk.Apply(f)
 	}
 	var got []string
-	for _, ch := range tk.Retain(map[string]bool{"3": true, "4": true, "99": true}) {
+	for _, ch := range tk.Retain(map[string]bool{"3": true, "4": true, "99": true}, tk.Mark()) {
 		got = append(got, render(ch))
 	}
 	assert.Equal(t, []string{"Hangup SIP/201 call=1 cid=200 svc=sales calldata=42"}, got)
 	assert.Equal(t, 2, tk.Len())
 	assert.Empty(t, tk.bridges, "the ended call's bridge")
 	require.Len(t, tk.CallsOn("SIP/202"), 1)
-	assert.Empty(t, tk.Retain(map[string]bool{"3": true, "4": true}))
+	assert.Empty(t, tk.Retain(map[string]bool{"3": true, "4": true}, tk.Mark()))
 }
 
 func TestStats(t *testing.T) {

@@ -36,10 +36,17 @@ type Tracker struct {
 	// one of the channels created just before it.
 	recent   [16]*channel
 	recentAt int
-	// gone are the uniqueids of the last channels hung up, so that a late
-	// OriginateResponse does not bring a dead channel back.
-	gone   [64]string
-	goneAt int
+	// gone are the uniqueids of the last channels hung up (a ring of
+	// lim.Gone, newest at goneAt-1, and the same as a set), so that a late
+	// Newchannel, OriginateResponse or CoreShowChannel does not bring a
+	// dead channel back.
+	gone    []string
+	goneAt  int
+	goneSet map[string]struct{}
+
+	lim      Limits
+	perIface map[string]int        // live channels per interface
+	toldOn   map[string][]*channel // live legs told of, per interface, oldest first
 
 	seq   uint64
 	fs    fields
@@ -98,12 +105,17 @@ type bridge struct {
 
 // NewTracker returns an empty tracker that finds services in cat.
 func NewTracker(cat Catalog) *Tracker {
-	return &Tracker{
-		cat:     cat,
-		byUID:   make(map[string]*channel),
-		byName:  make(map[string]*channel),
-		bridges: make(map[string]*bridge),
+	t := &Tracker{
+		cat:      cat,
+		byUID:    make(map[string]*channel),
+		byName:   make(map[string]*channel),
+		bridges:  make(map[string]*bridge),
+		goneSet:  make(map[string]struct{}),
+		perIface: make(map[string]int),
+		toldOn:   make(map[string][]*channel),
 	}
+	t.SetLimits(DefaultLimits)
+	return t
 }
 
 // SetCatalog replaces the catalog, on a configuration reload. Calls whose
@@ -130,18 +142,27 @@ func (t *Tracker) Reset() []Change {
 	return t.flush()
 }
 
+// Mark returns the tracker's position in the creation order of channels:
+// a channel created later than a Mark is newer than it. Take one before
+// asking the PBX for its list of channels, and give it to Retain.
+func (t *Tracker) Mark() uint64 { return t.seq }
+
 // Retain keeps the channels whose uniqueids are in alive and ends the
-// others, as if their Hangup had come: after the AMI link was down, the
+// others created no later than mark, as if their Hangup had come: the
 // PBX's list of live channels (CoreShowChannels, Status) tells which calls
-// ended meanwhile. It returns a Hangup for every ended leg a seat was told
-// of, oldest first.
-func (t *Tracker) Retain(alive map[string]bool) []Change {
+// ended while the AMI link was down, and which channels the PBX no longer
+// has although no Hangup said so (the periodic reconciliation). A channel
+// created after mark may be missing from a list asked for before it, and
+// is kept. It returns a Hangup for every ended leg a seat was told of,
+// oldest first.
+func (t *Tracker) Retain(alive map[string]bool, mark uint64) []Change {
 	var gone []*channel
 	for uid, c := range t.byUID {
-		if !alive[uid] {
+		if !alive[uid] && c.seq <= mark {
 			gone = append(gone, c)
 		}
 	}
+	t.stats.AgedOut += uint64(len(gone))
 	slices.SortFunc(gone, func(a, b *channel) int { return cmp.Compare(a.seq, b.seq) })
 	t.out = nil
 	for _, c := range gone {
@@ -176,8 +197,10 @@ func (t *Tracker) forget() {
 	clear(t.byName)
 	clear(t.bridges)
 	clear(t.recent[:])
-	clear(t.gone[:])
-	t.recentAt, t.goneAt = 0, 0
+	clear(t.perIface)
+	clear(t.toldOn)
+	t.recentAt = 0
+	t.ForgetHungUp()
 }
 
 // CallsOn returns the current state of every live service call on the seat
@@ -315,6 +338,10 @@ func (t *Tracker) dispatch(ev event, f *ami.Frame) {
 	case evHangup:
 		if c := t.channelOf(fs); c != nil {
 			t.hangup(c)
+		} else if uid := fs.get(kUniqueid); uid != "" && !t.isGone(uid) {
+			// A Hangup before anything else of its channel: remember it,
+			// so that a Newchannel coming after it makes no ghost call.
+			t.markGone(clone(uid))
 		}
 	case evOriginateResponse:
 		t.originateResponse(fs)

@@ -93,5 +93,9 @@ type Stats struct {
 	Unknown   uint64 // events about channels the tracker does not know (missed Newchannel, connected mid-call)
 	Malformed uint64 // events of interest that lack a header they need (Uniqueid, Channel, …)
 	Changes   uint64 // changes returned
+	Refused   uint64 // channels not created: the tracker held Limits.Channels, or ChannelsPerInterface of the interface
+	Evicted   uint64 // legs told of that were ended to keep CallsPerInterface on their interface
+	Late      uint64 // Newchannels (and CoreShowChannel, OriginateResponse) for a uniqueid already hung up, ignored
+	AgedOut   uint64 // channels Retain ended: the PBX's list of channels no longer had them
 	Channels  int    // live channel objects
 }

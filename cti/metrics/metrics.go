@@ -63,6 +63,17 @@ var knownActions = []string{
 	"CoreShowChannels", "Status", "QueueStatus", "Getvar",
 }
 
+// Why the call tracker dropped a channel, the values of
+// astcti_tracker_dropped_total's reason label.
+const (
+	DropRefused = "refused"  // not created: the tracker held its bound of channels, in total or for the interface
+	DropEvicted = "evicted"  // a leg a seat was told of, ended to keep the bound of calls per interface
+	DropLate    = "late"     // created again after its Hangup (a Hangup that came first, a late list item): ignored
+	DropAgedOut = "aged_out" // the PBX's list of channels no longer had it (a resync or the periodic reconciliation)
+)
+
+var dropReasons = []string{DropRefused, DropEvicted, DropLate, DropAgedOut}
+
 // Membership states, the values of astcti_queue_memberships's state label.
 const (
 	MemberConfirmed = "confirmed" // the PBX confirmed the seat's phone in the queue
@@ -87,6 +98,9 @@ type Metrics struct {
 	linkUp          prometheus.Gauge
 	reconnects      prometheus.Counter
 	resyncs         prometheus.Counter
+	reconciles      prometheus.Counter
+	trackerChannels prometheus.Gauge
+	trackerDropped  *prometheus.CounterVec
 	inFlight        prometheus.Gauge
 	waiting         prometheus.Gauge
 	actionLatency   map[string]prometheus.Observer // by known action, and Other
@@ -114,6 +128,9 @@ func New(build buildinfo.Info, closeReasons []string) *Metrics {
 		linkUp:          f.gauge("ami_link_up", "1 while the AMI link is up and the hub has taken it in use, else 0."),
 		reconnects:      f.counter("ami_reconnects_total", "AMI links that came up after the first."),
 		resyncs:         f.counter("resyncs_total", "Resynchronisations with the PBX: after a reconnect, or after the hub fell behind the AMI events."),
+		reconciles:      f.counter("reconciliations_total", "Periodic checks of the call tracker's channels against the PBX's list of channels (CoreShowChannels, or Status)."),
+		trackerChannels: f.gauge("tracker_channels", "Channels the call tracker follows."),
+		trackerDropped:  f.counterVec("tracker_dropped_total", "Channels the call tracker dropped or refused, by reason.", "reason", dropReasons),
 		inFlight:        f.gauge("ami_actions_in_flight", "The hub's AMI actions sent and not yet answered."),
 		waiting:         f.gauge("ami_actions_waiting", "The hub's AMI actions waiting for room in the window of actions in flight."),
 		memberships:     f.gaugeVec("queue_memberships", "Queue memberships of the logged-in seats, by state.", "state", []string{MemberConfirmed, MemberPending, MemberRefused}),
@@ -196,6 +213,18 @@ func (m *Metrics) LinkDown() { m.linkUp.Set(0) }
 // Resync counts a resynchronisation with the PBX.
 func (m *Metrics) Resync() { m.resyncs.Inc() }
 
+// Reconcile counts one periodic check of the tracker's channels against
+// the PBX's list.
+func (m *Metrics) Reconcile() { m.reconciles.Inc() }
+
+// TrackerDropped counts n channels the call tracker dropped for reason
+// (one of the Drop* constants).
+func (m *Metrics) TrackerDropped(reason string, n uint64) {
+	if n > 0 {
+		m.trackerDropped.WithLabelValues(reason).Add(float64(n))
+	}
+}
+
 // ActionDone observes the time from sending an AMI action to its answer.
 func (m *Metrics) ActionDone(action string, sent time.Time) {
 	o, ok := m.actionLatency[action]
@@ -226,6 +255,7 @@ type Sample struct {
 	Hub              bool
 	SeatsLoggedIn    int
 	CallsActive      int
+	TrackerChannels  int
 	ActionsInFlight  int
 	ActionsWaiting   int
 	MembersConfirmed int
@@ -242,6 +272,7 @@ func (m *Metrics) Set(s Sample) {
 	}
 	m.seatsLoggedIn.Set(float64(s.SeatsLoggedIn))
 	m.callsActive.Set(float64(s.CallsActive))
+	m.trackerChannels.Set(float64(s.TrackerChannels))
 	m.inFlight.Set(float64(s.ActionsInFlight))
 	m.waiting.Set(float64(s.ActionsWaiting))
 	m.memberships.WithLabelValues(MemberConfirmed).Set(float64(s.MembersConfirmed))
