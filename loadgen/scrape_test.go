@@ -30,7 +30,7 @@ func TestParseServerMetrics(t *testing.T) {
 		{
 			name: "captured",
 			body: captured,
-			want: serverMetrics{Goroutines: 19, SeatsConnected: 0, HasProcess: true, CPUSeconds: 0.01, RSSBytes: 19415040},
+			want: serverMetrics{Goroutines: 19, SeatsConnected: 0, HasProcess: true, CPUSeconds: 0.01, RSSBytes: 19415040, HasLink: true, LinkUp: true},
 		},
 		{
 			name: "no process collector",
