@@ -21,6 +21,9 @@ const (
 	CloseOperatorDisabled                    // a new configuration disabled or removed the operator
 	CloseSeatRemoved                         // a new configuration removed or changed the seat
 	CloseShutdown                            // the server is stopping
+	CloseLoginTimeout                        // not logged in within the login timeout
+
+	closeReasonLast = CloseLoginTimeout
 )
 
 func (r CloseReason) String() string {
@@ -45,6 +48,8 @@ func (r CloseReason) String() string {
 		return "seat removed"
 	case CloseShutdown:
 		return "server shutdown"
+	case CloseLoginTimeout:
+		return "login timeout"
 	}
 	return "unknown"
 }
@@ -55,7 +60,7 @@ func (r CloseReason) label() string { return strings.ReplaceAll(r.String(), " ",
 // closeReasonLabels are the labels of every reason, for the metrics.
 func closeReasonLabels() []string {
 	var out []string
-	for r := CloseQuit; r <= CloseShutdown; r++ {
+	for r := CloseQuit; r <= closeReasonLast; r++ {
 		out = append(out, r.label())
 	}
 	return out
@@ -127,6 +132,8 @@ func (r CloseReason) finalLine() (seatproto.Status, bool) {
 		return seatproto.ServerShutdown(), true
 	case CloseQuit:
 		return seatproto.Bye(), true
+	case CloseLoginTimeout:
+		return seatproto.LoginTimeout(), true
 	}
 	return seatproto.Status{}, false
 }

@@ -23,6 +23,15 @@ type Options struct {
 	Keepalive time.Duration
 	// Admin serves the admin endpoints on 127.0.0.1:0 (see AdminURL).
 	Admin bool
+	// LoginTimeout is the server's login timeout; 0 means its default.
+	LoginTimeout time.Duration
+	// MaxSeats is the server's cap on seat connections; 0 means its
+	// default. MaxConnsPerAddr is its cap per address; 0 means none,
+	// since every test seat comes from 127.0.0.1.
+	MaxSeats, MaxConnsPerAddr int
+	// Listener, when set, is the seat listener (it must listen on
+	// 127.0.0.1); the server closes it.
+	Listener net.Listener
 }
 
 // Server is a cti.Server running in the test's process on 127.0.0.1:0.
@@ -69,15 +78,23 @@ func New(t testing.TB, opts Options) *Server {
 	if opts.Admin {
 		adminListen = "127.0.0.1:0"
 	}
+	perAddr := opts.MaxConnsPerAddr
+	if perAddr == 0 {
+		perAddr = -1
+	}
 	s.Server = cti.New(cti.Config{
-		AMI:         opts.AMI,
-		Listen:      "127.0.0.1:0",
-		ConfigDir:   dir,
-		Keepalive:   opts.Keepalive,
-		Logger:      logs.Logger(),
-		Ready:       func(a net.Addr) { offer(s.ready, a) },
-		AdminListen: adminListen,
-		AdminReady:  func(a net.Addr) { offer(s.admin, a) },
+		LoginTimeout:    opts.LoginTimeout,
+		MaxSeats:        opts.MaxSeats,
+		MaxConnsPerAddr: perAddr,
+		Listener:        opts.Listener,
+		AMI:             opts.AMI,
+		Listen:          "127.0.0.1:0",
+		ConfigDir:       dir,
+		Keepalive:       opts.Keepalive,
+		Logger:          logs.Logger(),
+		Ready:           func(a net.Addr) { offer(s.ready, a) },
+		AdminListen:     adminListen,
+		AdminReady:      func(a net.Addr) { offer(s.admin, a) },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
