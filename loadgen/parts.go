@@ -109,10 +109,12 @@ func runServerChild(ctx context.Context, raw []byte, out io.Writer) error {
 	}
 	var admin string // cti.Config: AdminReady is called before Ready, on the same goroutine
 	srv := cti.New(cti.Config{
-		AMI:         ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond},
-		Listen:      spec.Listen,
-		ConfigDir:   spec.ConfigDir,
-		Keepalive:   spec.Keepalive,
+		AMI:       ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond},
+		Listen:    spec.Listen,
+		ConfigDir: spec.ConfigDir,
+		Keepalive: spec.Keepalive,
+		// Every simulated seat comes from 127.0.0.1.
+		MaxSeats: -1, MaxConnsPerAddr: -1,
 		Logger:      log,
 		AdminListen: spec.AdminListen,
 		AdminReady:  func(a net.Addr) { admin = a.String() },

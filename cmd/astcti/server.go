@@ -60,6 +60,9 @@ Example:
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5039", Usage: "seat listener `ADDR`ess", EnvVars: []string{"ASTCTI_LISTEN"}},
 			&cli.StringFlag{Name: "config-dir", Value: "/var/lib/astcti/config", Usage: "`DIR`ectory of configuration snapshots", EnvVars: []string{"ASTCTI_CONFIG_DIR"}},
 			&cli.DurationFlag{Name: "keepalive", Value: 60 * time.Second, Usage: "close a seat that sends nothing for this long", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
+			&cli.DurationFlag{Name: "login-timeout", Value: cti.DefaultLoginTimeout, Usage: "close a connection that has not logged in within this time, whatever it sends (902)", EnvVars: []string{"ASTCTI_LOGIN_TIMEOUT"}},
+			&cli.IntFlag{Name: "max-seats", Value: cti.DefaultMaxSeats, Usage: "refuse seat connections over this many at once, logged in or not (906; 0: no cap; lowered to fit the open-file limit)", EnvVars: []string{"ASTCTI_MAX_SEATS"}},
+			&cli.IntFlag{Name: "max-seats-per-address", Value: cti.DefaultMaxConnsPerAddr, Usage: "refuse seat connections over this many from one IP address (906; 0: no cap; raise it for many seats behind one NAT or proxy)", EnvVars: []string{"ASTCTI_MAX_SEATS_PER_ADDRESS"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"ASTCTI_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "admin-listen", Usage: "serve /healthz, /status and /metrics on `ADDR`ess (e.g. 127.0.0.1:9090; off when empty; never on a public network)", EnvVars: []string{"ASTCTI_ADMIN_LISTEN"}},
 			&cli.StringFlag{Name: "ready-file", Usage: "write {\"seats\": ADDR, \"admin\": ADDR} to `FILE` once seats are accepted (for scripts)", EnvVars: []string{"ASTCTI_READY_FILE"}},
@@ -79,6 +82,9 @@ func runServer(c *cli.Context) error {
 	if c.Duration("ami-retry-pause") < 0 || c.Int("ami-retries") < 0 {
 		return fmt.Errorf("server: --ami-retries and --ami-retry-pause cannot be negative")
 	}
+	if c.Duration("login-timeout") <= 0 || c.Int("max-seats") < 0 || c.Int("max-seats-per-address") < 0 {
+		return fmt.Errorf("server: --login-timeout must be positive, --max-seats and --max-seats-per-address cannot be negative")
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	seatsReady, adminReady := readyFile(c.String("ready-file"), logger)
@@ -88,15 +94,27 @@ func runServer(c *cli.Context) error {
 			UseMD5Challenge: c.Bool("ami-md5"),
 			Retries:         c.Int("ami-retries"), RetryPause: c.Duration("ami-retry-pause"),
 		},
-		Listen:      c.String("listen"),
-		ConfigDir:   c.String("config-dir"),
-		Keepalive:   c.Duration("keepalive"),
-		Logger:      logger,
-		Ready:       seatsReady,
-		AdminListen: c.String("admin-listen"),
-		AdminReady:  adminReady,
+		Listen:    c.String("listen"),
+		ConfigDir: c.String("config-dir"),
+		Keepalive: c.Duration("keepalive"),
+		// 0 on the command line is no cap; in cti.Config, a negative value.
+		LoginTimeout:    c.Duration("login-timeout"),
+		MaxSeats:        noCapIfZero(c.Int("max-seats")),
+		MaxConnsPerAddr: noCapIfZero(c.Int("max-seats-per-address")),
+		Logger:          logger,
+		Ready:           seatsReady,
+		AdminListen:     c.String("admin-listen"),
+		AdminReady:      adminReady,
 	})
 	return srv.Run(ctx)
+}
+
+// noCapIfZero maps a cap flag's 0 (no cap) to cti.Config's -1.
+func noCapIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // readyFile returns the Ready and AdminReady hooks that write the seat
