@@ -91,9 +91,17 @@ func TestSeatSlowConsumerLine(t *testing.T) {
 	// blocks, then the queue overflows. Bounded: 64 MiB is far more than
 	// loopback's socket buffers hold.
 	line := func(i int) string { return fmt.Sprintf("%06d %s", i, strings.Repeat("x", 1000)) }
+	// Until the writer is stuck (a line not taken within 200 ms), each
+	// line waits to be taken, so that the queue overflows behind a
+	// blocked write, not before the writer has started.
+	stuck := false
 	sent := 0
 	for sent < 1<<16 && c.Send([]byte(line(sent)+"\n")) {
 		sent++
+		for i := 0; !stuck && c.outBytes.Load() > 0; i++ {
+			stuck = i >= 200
+			time.Sleep(time.Millisecond) // a bounded poll of the writer
+		}
 	}
 	require.Less(t, sent, 1<<16, "the queue never overflowed")
 	require.Equal(t, CloseSlowConsumer, c.Reason())
