@@ -22,6 +22,9 @@ const (
 	CloseSeatRemoved                         // a new configuration removed or changed the seat
 	CloseSeatInUse                           // the operator's fixed seat is held by another operator's session
 	CloseShutdown                            // the server is stopping
+	CloseLoginTimeout                        // not logged in within the login timeout
+
+	closeReasonLast = CloseLoginTimeout
 )
 
 func (r CloseReason) String() string {
@@ -48,6 +51,8 @@ func (r CloseReason) String() string {
 		return "seat in use"
 	case CloseShutdown:
 		return "server shutdown"
+	case CloseLoginTimeout:
+		return "login timeout"
 	}
 	return "unknown"
 }
@@ -58,7 +63,7 @@ func (r CloseReason) label() string { return strings.ReplaceAll(r.String(), " ",
 // closeReasonLabels are the labels of every reason, for the metrics.
 func closeReasonLabels() []string {
 	var out []string
-	for r := CloseQuit; r <= CloseShutdown; r++ {
+	for r := CloseQuit; r <= closeReasonLast; r++ {
 		out = append(out, r.label())
 	}
 	return out
@@ -132,6 +137,8 @@ func (r CloseReason) finalLine() (seatproto.Status, bool) {
 		return seatproto.ServerShutdown(), true
 	case CloseQuit:
 		return seatproto.Bye(), true
+	case CloseLoginTimeout:
+		return seatproto.LoginTimeout(), true
 	}
 	return seatproto.Status{}, false
 }

@@ -2,6 +2,7 @@ package cti
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -39,6 +40,16 @@ type seatConn struct {
 	final    bool         // flush the queue, then hang up; guarded by mu
 	writing  bool         // a writer goroutine runs; guarded by mu
 	outBytes atomic.Int64 // bytes queued and not yet taken into the writer's buffer
+	// inHub counts the commands the reader handed to the hub and the hub
+	// has not handled yet; each may queue an answer. guarded by mu.
+	inHub int
+	// readerWaits is set while the reader waits for room (waitRoom), to
+	// be woken through room; guarded by mu.
+	readerWaits bool
+	room        sync.Cond // on mu
+	// cut is the rest of the line a failed write cut, sent before the
+	// final line of a seat cut at once. Only the writer uses it.
+	cut []byte
 
 	closing   atomic.Bool
 	reason    atomic.Int32  // CloseReason, set once by the first close
@@ -52,12 +63,65 @@ func newSeatConn(srv *Server, id uint64, nc net.Conn) *seatConn {
 	if err != nil {
 		host = nc.RemoteAddr().String()
 	}
-	return &seatConn{
+	c := &seatConn{
 		id: id, srv: srv, nc: nc, remote: host,
 		log:  srv.log.With("seat", id, "remote", nc.RemoteAddr().String()),
 		done: make(chan struct{}),
 		stop: make(chan struct{}),
 	}
+	c.room.L = &c.mu
+	return c
+}
+
+// readerRoom is how many lines the reader lets wait for the writer, its
+// commands in the hub included, before it reads the next command: half
+// the queue, so that the seat's answers never fill it and the other half
+// is left for the hub's events.
+func readerRoom() int { return max(seatQueueLines/2, 1) }
+
+// waitRoom blocks the reader until the answers it caused have room in the
+// queue: fewer than readerRoom lines queued or in the hub, and less than
+// half the queue's bytes. Meanwhile the seat is not read, and TCP pushes
+// back on a seat that sends commands faster than it reads the answers. A
+// seat that reads nothing is cut by its writer's deadline. It returns
+// false once the session is closing.
+func (c *seatConn) waitRoom() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.queue)+c.inHub >= readerRoom() || c.outBytes.Load() >= int64(seatQueueBytes/2) {
+		if c.closing.Load() {
+			return false
+		}
+		c.readerWaits = true
+		c.room.Wait()
+	}
+	return !c.closing.Load()
+}
+
+// wakeReaderLocked wakes the reader if it waits for room. c.mu must be
+// held.
+func (c *seatConn) wakeReaderLocked() {
+	if c.readerWaits {
+		c.readerWaits = false
+		c.room.Broadcast()
+	}
+}
+
+// handed counts a command the reader hands to the hub; handled (called by
+// the hub) counts it done.
+func (c *seatConn) handed() {
+	c.mu.Lock()
+	c.inHub++
+	c.mu.Unlock()
+}
+
+// handled tells the reader that the hub has handled one command of the
+// seat, and queued its answer. It is safe to call from any goroutine.
+func (c *seatConn) handled() {
+	c.mu.Lock()
+	c.inHub--
+	c.wakeReaderLocked()
+	c.mu.Unlock()
 }
 
 // Send queues one line, with its "\n", for the seat. It never blocks:
@@ -122,6 +186,7 @@ func (c *seatConn) Close(reason CloseReason) {
 	}
 	c.final = true
 	c.wakeLocked()
+	c.wakeReaderLocked()
 }
 
 // closeNow ends the session without flushing: for a seat that does not
@@ -136,6 +201,7 @@ func (c *seatConn) closeNow(reason CloseReason) {
 	c.nc.SetWriteDeadline(time.Now())
 	c.mu.Lock()
 	c.wakeLocked() // a writer hangs up
+	c.wakeReaderLocked()
 	c.mu.Unlock()
 }
 
@@ -153,6 +219,7 @@ func (c *seatConn) writeLoop() {
 			return
 		}
 		if batch == nil || !c.write(batch) {
+			c.sendFinalLine()
 			c.hangUp()
 			return
 		}
@@ -171,6 +238,7 @@ func (c *seatConn) take() (batch [][]byte, more bool) {
 		return nil, true
 	case len(c.queue) > 0:
 		batch, c.queue = c.queue, nil
+		c.wakeReaderLocked()
 		return batch, true
 	case c.final:
 		return nil, true
@@ -189,45 +257,99 @@ func (c *seatConn) stopped() bool {
 	}
 }
 
+// sendFinalLine tries to tell a seat cut without a flush (a slow consumer)
+// why, best effort: one write of the rest of a line cut short, if any,
+// and the line, waiting
+// at most seatFinalLineTimeout for room in the socket. A session that
+// ended otherwise (flushed: its final line went with the queue; or its
+// connection broke) gets nothing more.
+func (c *seatConn) sendFinalLine() {
+	if !c.stopped() {
+		return
+	}
+	st, ok := c.Reason().finalLine()
+	if !ok {
+		return
+	}
+	line := seatproto.AppendStatus(c.cut, st)
+	c.cut = nil
+	c.nc.SetWriteDeadline(time.Now().Add(seatFinalLineTimeout))
+	if _, err := c.nc.Write(line); err != nil {
+		c.log.Debug("the final line did not go", "reason", c.Reason().String(), "err", err)
+	}
+}
+
 // hangUp ends the session's write side for good. Only the last writer of
 // a session calls it: take never lets another one run after a nil batch,
 // since stop or final is set for good.
 func (c *seatConn) hangUp() {
 	c.nc.Close()
 	close(c.done)
+	c.mu.Lock()
+	c.wakeReaderLocked()
+	c.mu.Unlock()
 }
 
 // write writes a batch of lines through a buffer borrowed from the Server,
 // and flushes it. It reports false when the connection failed; the session
 // is then closed.
 func (c *seatConn) write(batch [][]byte) bool {
-	w := c.srv.writeBuffer(c.nc)
-	defer c.srv.putWriteBuffer(w)
-	ok := true
+	buf := c.srv.writeBuffer()
+	defer c.srv.putWriteBuffer(buf)
+	b := (*buf)[:0]
+	var err error
 	for _, line := range batch {
 		c.outBytes.Add(-int64(len(line)))
-		if !ok {
+		if err != nil {
 			continue // keep the byte count true for a Send racing the close
 		}
 		if c.stopped() {
 			return false
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
-		if _, err := w.Write(line); err != nil {
-			c.log.Debug("seat write failed", "err", err)
-			ok = false
+		if len(b)+len(line) > cap(b) && len(b) > 0 {
+			err, b = c.writeOut(b), b[:0]
+		}
+		switch {
+		case err != nil:
+		case len(line) > cap(b):
+			err = c.writeOut(line) // a line longer than the buffer goes as it is
+		default:
+			b = append(b, line...)
 		}
 	}
-	if ok {
-		if err := w.Flush(); err != nil {
-			c.log.Debug("seat write failed", "err", err)
-			ok = false
-		}
+	if err == nil && len(b) > 0 {
+		err = c.writeOut(b)
 	}
-	if !ok {
-		c.closeNow(CloseReadError)
+	if err != nil {
+		c.writeFailed(err)
+		return false
 	}
-	return ok
+	return true
+}
+
+// writeOut writes p, whole lines, within seatWriteTimeout. When the write
+// fails in the middle of a line, it keeps the rest of that line in cut,
+// for the final line: the seat then gets whole lines if it reads in time.
+func (c *seatConn) writeOut(p []byte) error {
+	c.nc.SetWriteDeadline(time.Now().Add(seatWriteTimeout))
+	n, err := c.nc.Write(p)
+	if err != nil && n > 0 && p[n-1] != '\n' {
+		end := n + bytes.IndexByte(p[n:], '\n') + 1
+		c.cut = append([]byte(nil), p[n:end]...)
+	}
+	return err
+}
+
+// writeFailed closes the session after a failed write: as a slow consumer
+// when the seat did not take a line within seatWriteTimeout, else as a
+// broken connection.
+func (c *seatConn) writeFailed(err error) {
+	c.log.Debug("seat write failed", "err", err)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.closeNow(CloseSlowConsumer)
+		return
+	}
+	c.closeNow(CloseReadError)
 }
 
 // seatReadBuffer is the size of a seat reader's buffer: an idle seat keeps
@@ -257,14 +379,31 @@ func (c *seatConn) readLines() CloseReason {
 	c.sendStatus(seatproto.Welcome())
 	var login loginState
 	authed := false
+	// Until it logs in, the connection has until loginBy, whatever it
+	// sends: NOOPs keep a session alive, not a connection that never
+	// logs in.
+	loginBy := time.Now().Add(c.srv.cfg.LoginTimeout)
 	for {
-		c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.Keepalive))
+		deadline := time.Now().Add(c.srv.cfg.Keepalive)
+		if !authed && loginBy.Before(deadline) {
+			deadline = loginBy
+		}
+		c.nc.SetReadDeadline(deadline)
 		line, err := seatproto.ReadLine(br, seatproto.MaxLineLen)
+		if !authed && !time.Now().Before(loginBy) && !c.closing.Load() {
+			c.Close(CloseLoginTimeout)
+			return c.Reason()
+		}
 		if err != nil {
 			return c.readError(err)
 		}
 		if len(trimSpace(line)) == 0 {
 			continue // an empty line still counts as keepalive traffic
+		}
+		// The answer to this command waits for room in the queue: the
+		// seat is not read meanwhile.
+		if !c.waitRoom() {
+			return c.Reason()
 		}
 		cmd, err := seatproto.ParseCommand(line)
 		if err != nil {
@@ -272,6 +411,7 @@ func (c *seatConn) readLines() CloseReason {
 			continue
 		}
 		if authed {
+			c.handed()
 			if !c.srv.hub.post(eventSeatCommand{conn: c, cmd: cmd}) {
 				return CloseShutdown
 			}
@@ -371,6 +511,7 @@ func (c *seatConn) authenticate(st *loginState, wrong string, check func(op *con
 		return false, c.refuse(st, op, wrong, seatproto.ReasonAuthFailed)
 	}
 	lim.pairs.succeed(pair)
+	c.handed()
 	if !c.srv.hub.post(eventSeatAuth{conn: c, username: st.user}) {
 		return false, true
 	}

@@ -201,8 +201,10 @@ func (h *hub) handle(ev event) {
 	switch ev := ev.(type) {
 	case eventSeatAuth:
 		h.login(ev.conn, ev.username)
+		ev.conn.handled()
 	case eventSeatCommand:
 		h.command(ev.conn, ev.cmd)
+		ev.conn.handled()
 	case eventSeatGone:
 		if s := h.sessions[ev.conn]; s != nil {
 			h.endSession(s, ev.reason)

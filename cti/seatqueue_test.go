@@ -2,10 +2,12 @@ package cti
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,6 +69,67 @@ func TestSeatCloseFlushes(t *testing.T) {
 // an in-memory pipe, and the pipe's other end.
 func pipeSeat(t *testing.T) (*seatConn, net.Conn) {
 	ours, peer := net.Pipe()
+	t.Cleanup(func() { ours.Close(); peer.Close() })
+	return newSeatConn(New(Config{}), 1, ours), peer
+}
+
+// TestSeatSlowConsumerLine: a seat that stops reading until its queue
+// overflows, then reads again, gets the lines that were on their way,
+// whole (the one a write cut short is finished), then
+// "903 KO slow consumer" as its last line, then the end of the connection. The server
+// waits for room for that line only seatFinalLineTimeout, here long
+// enough for the test to start reading.
+func TestSeatSlowConsumerLine(t *testing.T) {
+	defer func(l, b int, d time.Duration) {
+		seatQueueLines, seatQueueBytes, seatFinalLineTimeout = l, b, d
+	}(seatQueueLines, seatQueueBytes, seatFinalLineTimeout)
+	seatQueueLines, seatQueueBytes, seatFinalLineTimeout = 16, 1<<20, time.Minute
+	c, peer := tcpSeat(t)
+	require.NoError(t, peer.(*net.TCPConn).SetReadBuffer(16<<10))
+
+	// The peer does not read: the writer fills the socket buffers, then
+	// blocks, then the queue overflows. Bounded: 64 MiB is far more than
+	// loopback's socket buffers hold.
+	line := func(i int) string { return fmt.Sprintf("%06d %s", i, strings.Repeat("x", 1000)) }
+	// Until the writer is stuck (a line not taken within 200 ms), each
+	// line waits to be taken, so that the queue overflows behind a
+	// blocked write, not before the writer has started.
+	stuck := false
+	sent := 0
+	for sent < 1<<16 && c.Send([]byte(line(sent)+"\n")) {
+		sent++
+		for i := 0; !stuck && c.outBytes.Load() > 0; i++ {
+			stuck = i >= 200
+			time.Sleep(time.Millisecond) // a bounded poll of the writer
+		}
+	}
+	require.Less(t, sent, 1<<16, "the queue never overflowed")
+	require.Equal(t, CloseSlowConsumer, c.Reason())
+
+	got, err := io.ReadAll(peer)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+	require.NotEmpty(t, lines)
+	assert.Equal(t, "903 KO slow consumer", lines[len(lines)-1], "the last line")
+	for i, l := range lines[:len(lines)-1] {
+		if l != line(i) {
+			t.Fatalf("line %d of %d is %.20q…, want %.20q…", i, len(lines), l, line(i))
+		}
+	}
+	t.Logf("%d lines queued, %d read before the 903", sent, len(lines)-1)
+	<-c.done
+}
+
+// tcpSeat returns a seat connection of a server that is not running, over
+// a TCP connection on 127.0.0.1, and the connection's other end.
+func tcpSeat(t *testing.T) (*seatConn, net.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	ours, err := ln.Accept()
+	require.NoError(t, err)
 	t.Cleanup(func() { ours.Close(); peer.Close() })
 	return newSeatConn(New(Config{}), 1, ours), peer
 }

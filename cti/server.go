@@ -1,7 +1,6 @@
 package cti
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"github.com/astcti/astcti/cti/config"
 	"github.com/astcti/astcti/cti/metrics"
 	"github.com/astcti/astcti/cti/resume"
+	"github.com/astcti/astcti/cti/seatproto"
 )
 
 // Config configures a Server.
@@ -59,12 +59,41 @@ type Config struct {
 	// TLSReady, when set, is called with the TLS listener's address,
 	// before Ready.
 	TLSReady func(tlsSeats net.Addr)
+	// LoginTimeout is how long a connection has to log in (USER, then PASS
+	// or RESUME accepted), whatever it sends meanwhile; 0 means
+	// DefaultLoginTimeout.
+	LoginTimeout time.Duration
+	// MaxSeats caps the seat connections open at once, logged in or not,
+	// and MaxConnsPerAddr those from one remote IP address; the excess is
+	// refused with a 906 line (docs/protocol.md). 0 means
+	// DefaultMaxSeats and DefaultMaxConnsPerAddr, a negative value no cap.
+	MaxSeats        int
+	MaxConnsPerAddr int
+	// Listener, when set, is the seat listener, used instead of listening
+	// on Listen (socket activation, tests). Run closes it.
+	Listener net.Listener
 }
 
 // DefaultStaleMemberGrace is the default of Config.StaleMemberGrace: long
 // enough for the seat clients of a call centre to reconnect after a
 // restart (they retry with a pause growing to 30 s at most).
 const DefaultStaleMemberGrace = 2 * time.Minute
+
+// The defaults of Config's limits on seat connections (docs/reliability.md).
+const (
+	// DefaultLoginTimeout leaves a person typing a password time enough,
+	// and a connection that never logs in no time to hold a descriptor.
+	DefaultLoginTimeout = 30 * time.Second
+	// DefaultMaxSeats is the number of seats astcti is sized for;
+	// docs/astcti.service's LimitNOFILE=65536 leaves room for them and for
+	// the server's own files. Run lowers it to fit a smaller open-file
+	// limit.
+	DefaultMaxSeats = 50000
+	// DefaultMaxConnsPerAddr leaves room for a whole office behind one NAT
+	// address or one TLS proxy, and keeps a single host from taking every
+	// seat connection.
+	DefaultMaxConnsPerAddr = 256
+)
 
 // DefaultResumeTTL is how long a resume token logs in: a long shift, so
 // that a seat logged in at the start of its day resumes after a restart
@@ -87,11 +116,16 @@ type Server struct {
 	metrics *metrics.Metrics
 	build   buildinfo.Info // of the running binary, for /healthz
 
-	nextID atomic.Uint64
-	panics atomic.Int64 // panics recovered in seat goroutines
-	mu     sync.Mutex
-	conns  map[*seatConn]struct{}
-	wg     sync.WaitGroup // every goroutine Run starts
+	nextID  atomic.Uint64
+	panics  atomic.Int64 // panics recovered in seat goroutines
+	mu      sync.Mutex
+	conns   map[*seatConn]struct{} // guarded by mu
+	perAddr map[string]int         // connections by remote IP address; guarded by mu
+	// maxSeats and maxPerAddr are the caps on connections in total and from
+	// one address, 0 for none (Config.MaxSeats, MaxConnsPerAddr; Run may
+	// lower maxSeats to fit the open-file limit).
+	maxSeats, maxPerAddr int
+	wg                   sync.WaitGroup // every goroutine Run starts
 
 	// writeBufs are the seat writers' buffers, lent while a writer has
 	// lines to write: idle seats hold none.
@@ -101,21 +135,17 @@ type Server struct {
 // seatWriteBuffer is the size of a seat writer's buffer.
 const seatWriteBuffer = 16 << 10
 
-// writeBuffer lends a seat writer a buffer that writes to nc.
-func (s *Server) writeBuffer(nc net.Conn) *bufio.Writer {
-	w, ok := s.writeBufs.Get().(*bufio.Writer)
-	if !ok {
-		return bufio.NewWriterSize(nc, seatWriteBuffer)
+// writeBuffer lends a seat writer a buffer of seatWriteBuffer bytes.
+func (s *Server) writeBuffer() *[]byte {
+	if b, ok := s.writeBufs.Get().(*[]byte); ok {
+		return b
 	}
-	w.Reset(nc)
-	return w
+	b := make([]byte, 0, seatWriteBuffer)
+	return &b
 }
 
 // putWriteBuffer takes a buffer back; its writer no longer uses it.
-func (s *Server) putWriteBuffer(w *bufio.Writer) {
-	w.Reset(nil) // keep no connection alive
-	s.writeBufs.Put(w)
-}
+func (s *Server) putWriteBuffer(b *[]byte) { s.writeBufs.Put(b) }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
@@ -131,10 +161,52 @@ func New(cfg Config) *Server {
 	if cfg.AMI.Logger == nil {
 		cfg.AMI.Logger = cfg.Logger.With("part", "ami")
 	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = DefaultLoginTimeout
+	}
 	build := buildinfo.Get()
 	return &Server{
-		cfg: cfg, log: cfg.Logger, limits: newLimits(), conns: make(map[*seatConn]struct{}),
-		metrics: metrics.New(build, closeReasonLabels()), build: build,
+		cfg: cfg, log: cfg.Logger, limits: newLimits(),
+		conns: make(map[*seatConn]struct{}), perAddr: make(map[string]int),
+		maxSeats:   orDefault(cfg.MaxSeats, DefaultMaxSeats),
+		maxPerAddr: orDefault(cfg.MaxConnsPerAddr, DefaultMaxConnsPerAddr),
+		metrics:    metrics.New(build, closeReasonLabels()), build: build,
+	}
+}
+
+// orDefault is n for a cap of Config: def when 0, none (0) when negative.
+func orDefault(n, def int) int {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return 0
+	}
+	return n
+}
+
+// fitSeatsToFiles lowers the cap on seat connections to what the
+// process's open-file limit leaves room for, keeping filesReserved for
+// the server's own files (the AMI link, the listeners, the configuration,
+// the admin endpoints' clients): a seat over the cap is told so, while one
+// over the limit would only meet a failed accept.
+func (s *Server) fitSeatsToFiles() {
+	limit, ok := openFileLimit()
+	if !ok {
+		return
+	}
+	room := int(min(limit, 1<<30)) - filesReserved
+	if room < 1 {
+		room = 1
+	}
+	if s.maxSeats == 0 || s.maxSeats > room {
+		level := slog.LevelWarn
+		if s.cfg.MaxSeats == 0 {
+			level = slog.LevelInfo // the default, not the admin's figure
+		}
+		s.log.Log(context.Background(), level, "the cap on seat connections is lowered to fit the open-file limit (raise LimitNOFILE or ulimit -n for more)",
+			"max_seats", room, "open_file_limit", limit, "configured", s.maxSeats)
+		s.maxSeats = room
 	}
 }
 
@@ -148,6 +220,10 @@ func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 // loaded, when the AMI connection cannot be made within its retries, or
 // when the seat listener fails.
 func (s *Server) Run(ctx context.Context) error {
+	if s.cfg.Listener != nil {
+		defer s.cfg.Listener.Close()
+	}
+	s.fitSeatsToFiles()
 	snap, err := config.LoadDir(ctx, s.cfg.ConfigDir, s.log)
 	if err != nil {
 		return fmt.Errorf("cti: configuration: %w", err)
@@ -244,7 +320,7 @@ func (s *Server) serveSeats(ctx context.Context, amiErr <-chan error) error {
 	}
 	acceptErr := make(chan error, len(lns))
 	for _, ln := range lns {
-		s.goWait(func() { acceptErr <- s.accept(ln) })
+		s.goWait(func() { acceptErr <- s.accept(ctx, ln) })
 	}
 	running := len(lns)
 	select {
@@ -266,33 +342,122 @@ func (s *Server) serveSeats(ctx context.Context, amiErr <-chan error) error {
 	return err
 }
 
-func (s *Server) accept(ln net.Listener) error {
+// accept accepts seats on ln until it is closed. A failed accept other
+// than a closed listener (EMFILE: out of file descriptors, say) does not
+// stop it: it waits, 5 ms at first and twice as long after each failure
+// in a row up to a second (as net/http's Server does), and tries again,
+// while the seats connected are served as before. A burst of failures is
+// logged once as it starts and once as it ends.
+func (s *Server) accept(ctx context.Context, ln net.Listener) error {
+	var (
+		delay      time.Duration // the pause after the last failure; 0 when accept works
+		burst      int           // failures in the current burst
+		burstStart time.Time
+		// Refusals are logged at most once per refusalLogEvery, with how
+		// many there were since the last line.
+		refusals      int
+		refusalLogged time.Time
+	)
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			s.metrics.AcceptError()
+			if burst == 0 {
+				burstStart = time.Now()
+				s.log.Warn("cannot accept seats; retrying with a growing pause, the seats connected are served as before",
+					"err", err, "seats", s.connCount())
 			}
-			return err
+			burst++
+			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			}
+			continue
+		}
+		if burst > 0 {
+			s.log.Info("accepting seats again", "failures", burst, "for", time.Since(burstStart).Round(time.Millisecond))
+			burst, delay = 0, 0
 		}
 		c := newSeatConn(s, s.nextID.Add(1), nc)
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
+		if refused := s.addConn(c); refused != "" {
+			s.metrics.SeatRefused(refused)
+			s.refuse(c, refused == metrics.RefusedTooManyFromAddr)
+			refusals++
+			if now := time.Now(); now.Sub(refusalLogged) >= refusalLogEvery {
+				c.log.Warn("seat connections refused: over a cap (--max-seats, --max-seats-per-address)",
+					"reason", refused, "refused", refusals, "since", refusalSince(refusalLogged, now))
+				refusalLogged, refusals = now, 0
+			}
+			continue
+		}
 		s.goWait(func() {
 			defer s.recoverSeat(c)
 			c.readLoop()
 			<-c.done
 			s.metrics.SeatClosed(c.Reason().label())
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
+			s.removeConn(c)
 		})
 	}
+}
+
+// addConn registers c, unless the caps on connections, in total or from
+// c's address, are reached: it then returns the reason of the refusal (a
+// metrics.Refused* label).
+func (s *Server) addConn(c *seatConn) (refused string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.maxSeats > 0 && len(s.conns) >= s.maxSeats:
+		return metrics.RefusedTooMany
+	case s.maxPerAddr > 0 && s.perAddr[c.remote] >= s.maxPerAddr:
+		return metrics.RefusedTooManyFromAddr
+	}
+	s.conns[c] = struct{}{}
+	s.perAddr[c.remote]++
+	return ""
+}
+
+// removeConn forgets c, once it has ended.
+func (s *Server) removeConn(c *seatConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if s.perAddr[c.remote]--; s.perAddr[c.remote] <= 0 {
+		delete(s.perAddr, c.remote)
+	}
+}
+
+// refusalSince is how long ago the last log line of refusals was, for the
+// next one; "" for the first.
+func refusalSince(last, now time.Time) string {
+	if last.IsZero() {
+		return ""
+	}
+	return now.Sub(last).Round(time.Second).String()
+}
+
+// connCount returns the number of seat connections open.
+func (s *Server) connCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// refuse tells a connection over a cap why, instead of welcoming it, and
+// closes it. The line goes into the new socket's empty send buffer, so the
+// write does not wait; its deadline is there for safety only, and bounds
+// the accept loop's time on it.
+func (s *Server) refuse(c *seatConn, fromAddr bool) {
+	c.nc.SetWriteDeadline(time.Now().Add(refuseWriteTimeout))
+	c.nc.Write(seatproto.AppendStatus(nil, seatproto.TooManyConns(fromAddr)))
+	c.nc.Close()
 }
 
 // recoverSeat keeps a bug in one seat's handling from taking the server

@@ -110,14 +110,17 @@ func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 // accept loop, so their seats share the limits and the sessions. It calls
 // the TLSReady hook, then Ready.
 func (s *Server) listenSeats() ([]net.Listener, error) {
-	if s.cfg.Listen == "" && s.cfg.TLSListen == "" {
+	if s.cfg.Listener == nil && s.cfg.Listen == "" && s.cfg.TLSListen == "" {
 		return nil, errors.New("no seat listener: the plain and the TLS address are both empty")
 	}
 	if s.cfg.TLSListen != "" && s.cfg.TLS == nil {
 		return nil, errors.New("a TLS listener needs a certificate (LoadTLS)")
 	}
 	var lns []net.Listener
-	if s.cfg.Listen != "" {
+	if ln := s.cfg.Listener; ln != nil {
+		s.log.Info("accepting seats", "addr", ln.Addr().String())
+		lns = append(lns, ln)
+	} else if s.cfg.Listen != "" {
 		ln, err := net.Listen("tcp", s.cfg.Listen)
 		if err != nil {
 			return nil, err

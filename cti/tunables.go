@@ -16,6 +16,21 @@ var (
 	seatQueueBytes = 1 << 20
 	// seatWriteTimeout bounds one write to a seat.
 	seatWriteTimeout = 10 * time.Second
+	// seatFinalLineTimeout bounds the wait for room for the line that
+	// tells a seat cut at once (a slow consumer) why.
+	seatFinalLineTimeout = 500 * time.Millisecond
+	// acceptBackoffMin and acceptBackoffMax bound the pause after a failed
+	// accept of a seat (doubled after each failure in a row).
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+	// refuseWriteTimeout bounds the write of the line that refuses a seat
+	// connection over a cap.
+	refuseWriteTimeout = 100 * time.Millisecond
+	// refusalLogEvery spaces the log lines of refused seat connections.
+	refusalLogEvery = 10 * time.Second
+	// filesReserved is how many open files the server keeps for itself
+	// when it fits the cap on seats to the open-file limit.
+	filesReserved = 256
 	// hubQueue bounds the events waiting for the hub; readers block on it.
 	hubQueue = 4096
 	// amiSubscription bounds the AMI events waiting for the hub's pump.

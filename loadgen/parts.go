@@ -114,9 +114,11 @@ func runServerChild(ctx context.Context, raw []byte, out io.Writer) error {
 	srv := cti.New(cti.Config{
 		AMI: ami.Config{Addr: spec.AMI, Username: spec.Username, Secret: spec.Secret, RetryPause: 100 * time.Millisecond,
 			PingInterval: spec.AMIPing, PingTimeout: spec.AMIPing / 2},
-		Listen:      spec.Listen,
-		ConfigDir:   spec.ConfigDir,
-		Keepalive:   spec.Keepalive,
+		Listen:    spec.Listen,
+		ConfigDir: spec.ConfigDir,
+		Keepalive: spec.Keepalive,
+		// Every simulated seat comes from 127.0.0.1.
+		MaxSeats: -1, MaxConnsPerAddr: -1,
 		Logger:      log,
 		AdminListen: spec.AdminListen,
 		AdminReady:  func(a net.Addr) { admin = a.String() },

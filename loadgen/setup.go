@@ -88,6 +88,7 @@ func WriteSetup(ctx context.Context, dir string, o Options, a SetupAddrs) (*Setu
 		"--scenario", s.Scenario, "--log-level", "warn"}
 	s.Server = []string{"astcti", "server", "--ami", a.PBXAMI, "--ami-user", amiUser, "--ami-secret", amiSecret,
 		"--ami-retry-pause", "1s", "--config-dir", s.ConfigDir, "--listen", a.Server,
+		"--max-seats", "0", "--max-seats-per-address", "0",
 		"--admin-listen", admin, "--keepalive", (3 * o.Keepalive).String(), "--log-level", "warn"}
 	s.Loadgen = append([]string{"astcti-loadgen", "--server", a.Server, "--server-admin", a.ServerAdmin,
 		"--pbx-control", a.PBXControl}, worldFlags(o)...)

@@ -72,6 +72,9 @@ Example:
 			&cli.StringFlag{Name: "tls-key", Usage: "PEM `FILE` of the TLS listener's private key", EnvVars: []string{"ASTCTI_TLS_KEY"}},
 			&cli.StringFlag{Name: "config-dir", Value: "/var/lib/astcti/config", Usage: "`DIR`ectory of configuration snapshots", EnvVars: []string{"ASTCTI_CONFIG_DIR"}},
 			&cli.DurationFlag{Name: "keepalive", Value: 60 * time.Second, Usage: "close a seat that sends nothing for this long", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
+			&cli.DurationFlag{Name: "login-timeout", Value: cti.DefaultLoginTimeout, Usage: "close a connection that has not logged in within this time, whatever it sends (902)", EnvVars: []string{"ASTCTI_LOGIN_TIMEOUT"}},
+			&cli.IntFlag{Name: "max-seats", Value: cti.DefaultMaxSeats, Usage: "refuse seat connections over this many at once, logged in or not (906; 0: no cap; lowered to fit the open-file limit)", EnvVars: []string{"ASTCTI_MAX_SEATS"}},
+			&cli.IntFlag{Name: "max-seats-per-address", Value: cti.DefaultMaxConnsPerAddr, Usage: "refuse seat connections over this many from one IP address (906; 0: no cap; raise it for many seats behind one NAT or proxy)", EnvVars: []string{"ASTCTI_MAX_SEATS_PER_ADDRESS"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"ASTCTI_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "admin-listen", Usage: "serve /healthz, /status and /metrics on `ADDR`ess (e.g. 127.0.0.1:9090; off when empty; never on a public network)", EnvVars: []string{"ASTCTI_ADMIN_LISTEN"}},
 			&cli.DurationFlag{Name: "stale-member-grace", Value: cti.DefaultStaleMemberGrace, Usage: "after the start, remove the queue members of configured seats that no session holds (left by a run that was killed) once seats have had this long to log in again (negative: never; 0: the default)", EnvVars: []string{"ASTCTI_STALE_MEMBER_GRACE"}},
@@ -92,6 +95,9 @@ func runServer(c *cli.Context) error {
 	if c.Duration("ami-retry-pause") < 0 || c.Int("ami-retries") < 0 {
 		return fmt.Errorf("server: --ami-retries and --ami-retry-pause cannot be negative")
 	}
+	if c.Duration("login-timeout") <= 0 || c.Int("max-seats") < 0 || c.Int("max-seats-per-address") < 0 {
+		return fmt.Errorf("server: --login-timeout must be positive, --max-seats and --max-seats-per-address cannot be negative")
+	}
 	tc, err := serverTLS(c, logger)
 	if err != nil {
 		return err
@@ -105,13 +111,17 @@ func runServer(c *cli.Context) error {
 			UseMD5Challenge: c.Bool("ami-md5"),
 			Retries:         c.Int("ami-retries"), RetryPause: c.Duration("ami-retry-pause"),
 		},
-		Listen:      c.String("listen"),
-		ConfigDir:   c.String("config-dir"),
-		Keepalive:   c.Duration("keepalive"),
-		Logger:      logger,
-		Ready:       seatsReady,
-		AdminListen: c.String("admin-listen"),
-		AdminReady:  adminReady,
+		Listen:    c.String("listen"),
+		ConfigDir: c.String("config-dir"),
+		Keepalive: c.Duration("keepalive"),
+		// 0 on the command line is no cap; in cti.Config, a negative value.
+		LoginTimeout:    c.Duration("login-timeout"),
+		MaxSeats:        noCapIfZero(c.Int("max-seats")),
+		MaxConnsPerAddr: noCapIfZero(c.Int("max-seats-per-address")),
+		Logger:          logger,
+		Ready:           seatsReady,
+		AdminListen:     c.String("admin-listen"),
+		AdminReady:      adminReady,
 
 		StaleMemberGrace: c.Duration("stale-member-grace"),
 		TLSListen:        c.String("tls-listen"),
@@ -140,6 +150,14 @@ func serverTLS(c *cli.Context, logger *slog.Logger) (*tls.Config, error) {
 		return nil, fmt.Errorf("server: --tls-cert, --tls-key: %w", err)
 	}
 	return tc, nil
+}
+
+// noCapIfZero maps a cap flag's 0 (no cap) to cti.Config's -1.
+func noCapIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // readyFile returns the Ready, AdminReady and TLSReady hooks that write

@@ -148,6 +148,18 @@ func (st *Seat) Send(line string) {
 	}
 }
 
+// Write writes b as it is, in one write: many commands at once, say.
+func (st *Seat) Write(b []byte) {
+	st.t.Helper()
+	nc := st.conn.NetConn()
+	if err := nc.SetWriteDeadline(time.Now().Add(Wait)); err != nil {
+		st.t.Fatalf("ctitest: seat write: %v", err)
+	}
+	if _, err := nc.Write(b); err != nil {
+		st.t.Fatalf("ctitest: seat write of %d bytes: %v", len(b), err)
+	}
+}
+
 // send writes one command in its wire form (seatproto.AppendCommand).
 func (st *Seat) send(cmd seatproto.Command) {
 	st.t.Helper()

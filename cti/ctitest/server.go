@@ -30,6 +30,15 @@ type Options struct {
 	// TLS, when set, adds a TLS seat listener on 127.0.0.1:0 with this
 	// configuration (see TLSAddr).
 	TLS *tls.Config
+	// LoginTimeout is the server's login timeout; 0 means its default.
+	LoginTimeout time.Duration
+	// MaxSeats is the server's cap on seat connections; 0 means its
+	// default. MaxConnsPerAddr is its cap per address; 0 means none,
+	// since every test seat comes from 127.0.0.1.
+	MaxSeats, MaxConnsPerAddr int
+	// Listener, when set, is the seat listener (it must listen on
+	// 127.0.0.1); the server closes it.
+	Listener net.Listener
 }
 
 // Server is a cti.Server running in the test's process on 127.0.0.1:0.
@@ -83,6 +92,10 @@ func New(t testing.TB, opts Options) *Server {
 	if opts.Admin {
 		adminListen = "127.0.0.1:0"
 	}
+	perAddr := opts.MaxConnsPerAddr
+	if perAddr == 0 {
+		perAddr = -1
+	}
 	s.Server = cti.New(cti.Config{
 		AMI:         opts.AMI,
 		Listen:      "127.0.0.1:0",
@@ -97,6 +110,10 @@ func New(t testing.TB, opts Options) *Server {
 		TLSListen:        tlsListen,
 		TLS:              opts.TLS,
 		TLSReady:         func(a net.Addr) { offer(s.tls, a) },
+		LoginTimeout:     opts.LoginTimeout,
+		MaxSeats:         opts.MaxSeats,
+		MaxConnsPerAddr:  perAddr,
+		Listener:         opts.Listener,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel

@@ -34,6 +34,15 @@ const (
 
 var loginFailureReasons = []string{LoginBadPassword, LoginUnknownOperator, LoginOperatorDisabled, LoginTooManyFailures}
 
+// Reasons a seat connection is refused at accept, the values of
+// astcti_seats_refused_total's reason label.
+const (
+	RefusedTooMany         = "too_many_connections"  // the cap on seat connections in total
+	RefusedTooManyFromAddr = "too_many_from_address" // the cap on seat connections from one address
+)
+
+var refusedReasons = []string{RefusedTooMany, RefusedTooManyFromAddr}
+
 // Other is the label value of an AMI event or action outside the known
 // sets, which bound the labels' cardinality whatever the PBX sends.
 const Other = "other"
@@ -92,6 +101,8 @@ type Metrics struct {
 	logins          prometheus.Counter
 	loginFailures   *prometheus.CounterVec
 	seatsClosed     *prometheus.CounterVec
+	seatsRefused    *prometheus.CounterVec
+	acceptErrors    prometheus.Counter
 	callsActive     prometheus.Gauge
 	notifyLatency   prometheus.Histogram
 	events          map[string]prometheus.Counter // by known event name, and Other
@@ -121,6 +132,8 @@ func New(build buildinfo.Info, closeReasons []string) *Metrics {
 		logins:         f.counter("logins_total", "Successful seat logins."),
 		loginFailures:  f.counterVec("login_failures_total", "Refused seat logins, by reason.", "reason", loginFailureReasons),
 		seatsClosed:    f.counterVec("seats_closed_total", "Seat connections closed, by reason.", "reason", closeReasons),
+		seatsRefused:   f.counterVec("seats_refused_total", "Seat connections refused at accept, over a connection cap, by reason.", "reason", refusedReasons),
+		acceptErrors:   f.counter("seat_accept_errors_total", "Failed accepts of seat connections (out of file descriptors, say); the server backs off and goes on."),
 		callsActive:    f.gauge("calls_active", "Calls in progress in the configured services."),
 		notifyLatency: f.histogram("notification_latency_seconds",
 			"From the AMI reader handing over the event that answers a call to its Link line queued for the seat's writer.",
@@ -177,6 +190,13 @@ func (m *Metrics) LoginFailed(reason string) { m.loginFailures.WithLabelValues(r
 
 // SeatClosed counts a closed seat connection.
 func (m *Metrics) SeatClosed(reason string) { m.seatsClosed.WithLabelValues(reason).Inc() }
+
+// SeatRefused counts a seat connection refused at accept; reason is one
+// of the Refused* constants.
+func (m *Metrics) SeatRefused(reason string) { m.seatsRefused.WithLabelValues(reason).Inc() }
+
+// AcceptError counts a failed accept of a seat connection.
+func (m *Metrics) AcceptError() { m.acceptErrors.Inc() }
 
 // AMIEvent counts one AMI event by its name; names outside the known set
 // count as Other.

@@ -15,7 +15,8 @@
 // a third of the server's 60 s timeout), every status line and event to
 // Config.Notify, the action of each Link event to Config.Runner, and the
 // user's commands from Client.Send. When the connection is lost, or the
-// server ends the session (900 server shutdown, 901, 903, 905), Run
+// server ends the session (900 server shutdown, 901, 902, 903, 905, or 906
+// instead of the welcome: too many connections), Run
 // reconnects with exponential backoff and jitter and logs in again, for
 // ever. It stops for good only when:
 //

@@ -23,10 +23,12 @@ const (
 
 	CodeBye              = 900 // 900 OK: answer to QUIT
 	CodeKeepaliveTimeout = 901 // 901 KO keepalive timeout
+	CodeLoginTimeout     = 902 // 902 KO login timeout
 	CodeShutdown         = 900 // 900 OK server shutdown: the server is stopping
 	CodeSlowConsumer     = 903 // 903 KO slow consumer
 	CodeOperatorDisabled = 904 // 904 KO operator disabled
 	CodeSeatRemoved      = 905 // 905 KO seat removed
+	CodeTooManyConns     = 906 // 906 KO too many connections [from your address]: instead of 100 WELCOME
 	CodeReplaced         = 999 // 999 KO replaced by a new login
 )
 
@@ -53,6 +55,9 @@ const (
 	ReasonNoQueue          = "not in any queue"
 	ReasonNotConfirmed     = "pbx did not confirm"
 	ReasonKeepalive        = "keepalive timeout"
+	ReasonLoginTimeout     = "login timeout"
+	ReasonTooManyConns     = "too many connections"
+	ReasonTooManyFromAddr  = "too many connections from your address"
 	ReasonShutdown         = "server shutdown"
 	ReasonSlowConsumer     = "slow consumer"
 	ReasonOperatorDisabled = "operator disabled"
@@ -118,6 +123,22 @@ func Bye() Status { return Status{CodeBye, "OK", ""} }
 
 // KeepaliveTimeout returns "901 KO keepalive timeout".
 func KeepaliveTimeout() Status { return Status{CodeKeepaliveTimeout, "KO", ReasonKeepalive} }
+
+// LoginTimeout returns "902 KO login timeout": the connection did not log
+// in within the server's login timeout.
+func LoginTimeout() Status { return Status{CodeLoginTimeout, "KO", ReasonLoginTimeout} }
+
+// TooManyConns returns "906 KO too many connections", or with fromAddr
+// "906 KO too many connections from your address": the server refuses the
+// connection, instead of its 100 WELCOME, because it holds as many as it
+// takes in total or from the client's address. The client tries again
+// later.
+func TooManyConns(fromAddr bool) Status {
+	if fromAddr {
+		return Status{CodeTooManyConns, "KO", ReasonTooManyFromAddr}
+	}
+	return Status{CodeTooManyConns, "KO", ReasonTooManyConns}
+}
 
 // ServerShutdown returns "900 OK server shutdown": the same code as the
 // answer to QUIT, so a client written for AsteriskCTI's older protocol,
