@@ -3,6 +3,7 @@ package fakeami
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net"
 	"path/filepath"
@@ -244,23 +245,45 @@ func TestServerDropsBadClients(t *testing.T) {
 
 	slow := dialAMI(t, addr)
 	slow.login()
+	// The login response is written before the session is attached to the
+	// engine: wait for it, or the flood could start without the slow client.
+	deadline := time.Now().Add(10 * time.Second)
+	for !eng.attached(2) {
+		require.True(t, time.Now().Before(deadline), "the slow client is never attached")
+		time.Sleep(time.Millisecond)
+	}
 	// The slow client never reads again: its queue overflows and it is
 	// dropped, while the good client keeps reading every event.
-	for i := 0; i < 100000; i++ {
-		eng.broadcast(&ami.Frame{Fields: []ami.Field{{Key: "Event", Value: "Flood"}, {Key: "Payload", Value: strings.Repeat("x", 200)}}})
-		if i%32 == 31 {
+	flood := &ami.Frame{Fields: []ami.Field{{Key: "Event", Value: "Flood"}, {Key: "Payload", Value: strings.Repeat("x", 1000)}}}
+	sent, read := 0, 0
+	for sent < 100000 && eng.attached(2) {
+		eng.broadcast(flood)
+		sent++
+		if sent%32 == 0 {
 			drain(t, good, 32)
-		}
-		if !eng.attached(3) {
-			break
+			read += 32
 		}
 	}
-	assert.True(t, eng.attached(2), "the slow client was dropped")
+	require.False(t, eng.attached(2), "the slow client was not dropped after %d events", sent)
+	require.True(t, eng.attached(1), "the good client stays")
 	good.send(ami.NewAction("Ping", "ActionID", "p"))
 	for {
 		f := good.expect()
 		if f.ActionID() == "p" {
 			assert.Equal(t, "Pong", f.Response())
+			break
+		}
+		require.Equal(t, "Flood", f.Get("Event"))
+		read++
+	}
+	assert.Equal(t, sent, read, "the good client got every event")
+
+	// The slow client finds its connection closed once it reads what the
+	// kernel had buffered.
+	for {
+		if _, err := slow.next(); err != nil {
+			var ne net.Error
+			assert.False(t, errors.As(err, &ne) && ne.Timeout(), "the slow client is hung up on, not left waiting: %v", err)
 			break
 		}
 	}

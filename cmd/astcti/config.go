@@ -22,7 +22,8 @@ func configCommand() *cli.Command {
 		Usage: "create, check, show, export and import configuration snapshots",
 		Description: `The server reads its configuration from a directory of snapshots: SQLite
 files (.db) and XML files (.xml) in the format of docs/config.md. It loads
-the newest valid one and applies newer ones as they appear.
+the newest valid one (the one written last: latest modification time) and
+applies newer ones as they appear.
 
 These commands work on snapshot files, SQLite and XML alike. They never
 modify a snapshot: they read it, or write a new one. The server's directory
@@ -70,8 +71,9 @@ completely. It prints a one-line summary and exits 0 when it is valid;
 otherwise it lists every problem (with its line, for XML) and exits 1.
 
 Given a directory, it tells which snapshot the server would load there: the
-newest valid one; the newer ones it would refuse are listed with their
-problems.
+newest valid one, by modification time (the one written last; the date in
+a name decides nothing); the newer ones it would refuse are listed with
+their problems.
 
 Examples:
   astcti config validate site.xml
@@ -217,7 +219,7 @@ func configValidate(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.App.Writer, "%s: the server would load %s: %s\n", path, filepath.Base(s.Source), s.Summary())
+		fmt.Fprintf(c.App.Writer, "%s: the server would load %s (the newest valid snapshot by modification time): %s\n", path, filepath.Base(s.Source), s.Summary())
 		return nil
 	}
 	m, err := config.ReadFile(c.Context, path)

@@ -4,9 +4,11 @@
 //
 // The configurator edits a working SQLite database (Store). "Apply" writes a
 // snapshot of it (Store.Apply): a complete, self-contained SQLite file with a
-// unique, time-sortable name (SnapshotName), written under a temporary name
-// and renamed into the server's configuration directory, so the server never
-// sees half a file. The same content can be exported to and imported from the
+// unique name (SnapshotName), written under a temporary name and renamed
+// into the server's configuration directory, so the server never sees half
+// a file, with a modification time after every other snapshot's there: the
+// newest snapshot is the one written last, by modification time, never by
+// the date in its name. The same content can be exported to and imported from the
 // XML format of docs/config.md (WriteXML, ParseXML), a public contract that
 // administrators write by hand; an .xml file in the directory is a snapshot
 // too.
@@ -15,7 +17,8 @@
 // valid snapshot of its directory (LoadDir); then a Watcher (one goroutine,
 // run and stopped by its owner through a context) notices new files with
 // fsnotify, debounced, backed by a periodic rescan, and swaps the newest
-// valid one into a Holder. A snapshot is opened read-only and immutable and
+// valid one into a Holder (or, when the file in force is deleted, the newest
+// valid one left). A snapshot is opened read-only and immutable and
 // never modified; one of an older schema is migrated in a copy in memory. It
 // is validated completely (Model.Validate) before the swap; a refused file is
 // logged with every problem and the configuration in force stays.

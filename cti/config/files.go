@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -22,19 +21,24 @@ import (
 // A snapshot file is a complete, self-contained configuration in the
 // server's configuration directory: an SQLite database (.db) written by
 // VACUUM INTO, or an XML file (.xml) in the format of docs/config.md. Its
-// name is unique and sorts by time:
+// name is unique and carries the time it was made, for people:
 //
 //	astcti-20261125T230000.123Z-1a2b3c4d.db
 //
 // It is written under a temporary name (".NAME.tmp") in the same directory,
 // synced, and renamed, so a reader never sees half a file.
+//
+// Which snapshot is newest is decided by the files' modification times
+// (ties go to the greater name), never by the time in a name: a file named
+// with a date in 2099 must not block every later one. The writer makes
+// the time of the file it writes later than that of every snapshot
+// already there (commitFile), so the snapshot written last is the newest
+// even when the clock has been set back.
 
 // maxXMLSize bounds an XML configuration file.
 const maxXMLSize = 16 << 20
 
 const snapshotTimeLayout = "20060102T150405.000Z"
-
-var snapshotNameRE = regexp.MustCompile(`^astcti-(\d{8}T\d{6}\.\d{3}Z)-[0-9a-z]+\.(db|xml)$`)
 
 var (
 	nameMu   sync.Mutex // guards lastName
@@ -66,17 +70,6 @@ func IsSnapshotFile(name string) bool {
 	}
 	ext := strings.ToLower(filepath.Ext(name))
 	return ext == ".db" || ext == ".xml"
-}
-
-// snapshotTime returns the time a snapshot's name carries, or modTime for a
-// name not made by SnapshotName (a hand-written XML file, say).
-func snapshotTime(name string, modTime time.Time) time.Time {
-	if m := snapshotNameRE.FindStringSubmatch(name); m != nil {
-		if t, err := time.Parse(snapshotTimeLayout, m[1]); err == nil {
-			return t
-		}
-	}
-	return modTime.UTC()
 }
 
 // LoadFile reads, validates and indexes a configuration file (ReadFile).
@@ -341,7 +334,8 @@ func rollbackJournal(ctx context.Context, path string) error {
 }
 
 // commitFile syncs tmp, makes it readable by its group only (it holds
-// password hashes), renames it to final and syncs the directory.
+// password hashes), makes it the newest snapshot of its directory
+// (makeNewest), renames it to final and syncs the directory.
 func commitFile(tmp, final string) error {
 	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
 	if err == nil {
@@ -352,6 +346,9 @@ func commitFile(tmp, final string) error {
 	}
 	if err == nil {
 		err = os.Chmod(tmp, 0o640)
+	}
+	if err == nil {
+		err = makeNewest(tmp, filepath.Base(final))
 	}
 	if err == nil {
 		err = os.Rename(tmp, final)
@@ -380,4 +377,50 @@ func WriteFileAtomic(dir, name string, data []byte) (string, error) {
 	}
 	final := filepath.Join(dir, name)
 	return final, commitFile(tmp, final)
+}
+
+// makeNewest sets the modification time of tmp, about to be renamed to
+// name in the same directory, after that of every other snapshot file
+// there, when the clock alone does not: the snapshot written last must be
+// the newest (the watcher orders by modification time), although a clock
+// set back or a file copied with a time ahead of ours would say otherwise.
+// It is a no-op in the usual case, where the file just written is already
+// the latest.
+func makeNewest(tmp, name string) error {
+	info, err := os.Stat(tmp)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(tmp)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var latest time.Time
+	for _, e := range entries {
+		if e.Name() == name || !IsSnapshotFile(e.Name()) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().After(latest) {
+			latest = fi.ModTime()
+		}
+	}
+	// A file system that keeps coarse times rounds the first steps down;
+	// the later ones are more than any rounds away.
+	for _, step := range []time.Duration{time.Millisecond, time.Second, 2 * time.Second} {
+		if info.ModTime().After(latest) {
+			return nil
+		}
+		t := latest.Add(step)
+		if err := os.Chtimes(tmp, t, t); err != nil {
+			return err
+		}
+		if info, err = os.Stat(tmp); err != nil {
+			return err
+		}
+	}
+	if !info.ModTime().After(latest) {
+		return fmt.Errorf("cannot make %s newer than the snapshots of %s", name, dir)
+	}
+	return nil
 }

@@ -32,13 +32,16 @@ var ErrNoSnapshot = errors.New("config: no valid configuration snapshot")
 
 // Watcher keeps a Holder on the newest valid snapshot of a configuration
 // directory. A snapshot is a file IsSnapshotFile accepts; the newest is the
-// one whose name carries the latest time (SnapshotName), or, for other
-// names, the latest modification time; ties go to the greater name. A file
-// that fails to load is refused with a log line naming it and every problem,
-// once per version of the file (size and modification time), and the
-// configuration in force stays. A valid older file is applied when every
-// newer one is refused, but never one older than the configuration in
-// force.
+// one with the latest modification time, ties going to the greater name:
+// the one written last (WriteSnapshot sees to it), whatever time its name
+// carries. A file that fails to load is refused with a log line naming it
+// and every problem, once per version of the file (size and modification
+// time), and the configuration in force stays. A valid older file is
+// applied when every newer one is refused, but never one older than the
+// configuration in force, unless the file in force was deleted: then the
+// newest remaining valid one is applied, as LoadDir (and so astcti config
+// validate DIR) would choose, and when none is left the configuration in
+// force stays, with a log line saying so.
 //
 // Run is the watcher's only goroutine; OnChange and OnRefused are called on
 // it and should return quickly.
@@ -57,10 +60,13 @@ type Watcher struct {
 	poll bool // tests: do not use fsnotify
 
 	// Owned by Run.
-	applied    fileKey
-	hasApplied bool
-	failed     map[string]fileStamp
-	lastErr    string
+	applied      fileKey
+	hasApplied   bool
+	orphaned     string // the deleted file whose configuration is in force, "" when none
+	orphanLogged bool   // that no valid file was left to replace it was logged
+	failed       map[string]fileStamp
+	future       map[string]fileStamp // files whose time ahead of the clock was logged
+	lastErr      string
 }
 
 type fileKey struct {
@@ -94,6 +100,7 @@ func NewWatcher(dir string, h *Holder, log *slog.Logger) *Watcher {
 		log:    log.With("dir", dir),
 		reload: make(chan struct{}, 1),
 		failed: map[string]fileStamp{},
+		future: map[string]fileStamp{},
 	}
 }
 
@@ -129,7 +136,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if cur := w.holder.Current(); cur != nil && cur.Source != "" && sameDir(filepath.Dir(cur.Source), w.dir) {
 		if info, err := os.Stat(cur.Source); err == nil {
 			name := filepath.Base(cur.Source)
-			w.applied = fileKey{t: snapshotTime(name, info.ModTime()), name: name}
+			w.applied = fileKey{t: info.ModTime(), name: name}
 			w.hasApplied = true
 		}
 	}
@@ -212,7 +219,12 @@ func (w *Watcher) scanLogged(ctx context.Context) {
 	w.lastErr = msg
 }
 
-// scan applies the newest valid snapshot newer than the one in force.
+// futureSkew is how far ahead of the clock a snapshot's modification time
+// may be before the watcher warns that it will stay newest.
+const futureSkew = time.Minute
+
+// scan applies the newest valid snapshot newer than the one in force, or,
+// when the file in force was deleted, the newest valid one.
 func (w *Watcher) scan(ctx context.Context) error {
 	entries, err := os.ReadDir(w.dir)
 	if err != nil {
@@ -220,6 +232,7 @@ func (w *Watcher) scan(ctx context.Context) error {
 	}
 	var cands []candidate
 	present := map[string]bool{}
+	now := time.Now()
 	for _, e := range entries {
 		name := e.Name()
 		if !IsSnapshotFile(name) {
@@ -230,15 +243,37 @@ func (w *Watcher) scan(ctx context.Context) error {
 			continue
 		}
 		present[name] = true
-		cands = append(cands, candidate{
-			key:   fileKey{t: snapshotTime(name, info.ModTime()), name: name},
+		c := candidate{
+			key:   fileKey{t: info.ModTime(), name: name},
 			stamp: fileStamp{size: info.Size(), mtime: info.ModTime()},
-		})
+		}
+		cands = append(cands, c)
+		if info.ModTime().After(now.Add(futureSkew)) && w.future[name] != c.stamp {
+			w.future[name] = c.stamp
+			w.log.Warn("snapshot modified in the future: it stays the newest until astcti writes another or its time is corrected (touch FILE)",
+				"file", filepath.Join(w.dir, name), "mtime", info.ModTime().UTC())
+		}
 	}
 	for name := range w.failed {
 		if !present[name] {
 			delete(w.failed, name)
 		}
+	}
+	for name := range w.future {
+		if !present[name] {
+			delete(w.future, name)
+		}
+	}
+	reason := "newest valid snapshot"
+	if w.hasApplied && !present[w.applied.name] {
+		// The file in force is gone: what an admin deleting it expects,
+		// and what LoadDir would load now, is the newest valid one left.
+		w.orphaned = filepath.Join(w.dir, w.applied.name)
+		w.hasApplied = false
+		w.log.Warn("the snapshot in force was deleted; loading the newest remaining valid one", "file", w.orphaned)
+	}
+	if w.orphaned != "" {
+		reason = "the snapshot in force was deleted"
 	}
 	slices.SortFunc(cands, func(a, b candidate) int {
 		switch {
@@ -268,12 +303,19 @@ func (w *Watcher) scan(ctx context.Context) error {
 		}
 		delete(w.failed, c.key.name)
 		old := w.holder.Swap(snap)
-		w.applied, w.hasApplied = c.key, true
-		w.log.Info("configuration applied", "file", path, "config", snap.Summary())
+		w.applied, w.hasApplied, w.orphaned, w.orphanLogged = c.key, true, "", false
+		w.log.Info("configuration applied", "file", path, "reason", reason, "config", snap.Summary())
 		if w.OnChange != nil {
 			w.OnChange(old, snap)
 		}
-		break
+		return nil
+	}
+	if w.orphaned != "" && !w.orphanLogged {
+		// Said once; the next valid file written is applied, whatever its
+		// time.
+		w.orphanLogged = true
+		w.log.Error("the snapshot in force was deleted and no valid snapshot remains: its configuration stays in force (from memory) until a valid one is written",
+			"file", w.orphaned)
 	}
 	return nil
 }

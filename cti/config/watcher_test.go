@@ -154,7 +154,7 @@ func TestWatcherRefusesBadSnapshots(t *testing.T) {
 	require.NoError(t, err)
 	// Each bad file is named as a newer snapshot than the one in force.
 	truncated := SnapshotName(".db")
-	require.NoError(t, os.WriteFile(filepath.Join(r.dir, truncated), good[:3000], 0o600))
+	writeWhole(t, r.dir, truncated, good[:3000])
 	r.waitRefused(truncated)
 
 	corrupt := bytes.Clone(good)
@@ -162,11 +162,11 @@ func TestWatcherRefusesBadSnapshots(t *testing.T) {
 		corrupt[i] = 0xff
 	}
 	corruptName := SnapshotName(".db")
-	require.NoError(t, os.WriteFile(filepath.Join(r.dir, corruptName), corrupt, 0o600))
+	writeWhole(t, r.dir, corruptName, corrupt)
 	r.waitRefused(corruptName)
 
 	invalid := SnapshotName(".xml")
-	require.NoError(t, os.WriteFile(filepath.Join(r.dir, invalid), []byte(`<?xml version="1.0"?>
+	writeWhole(t, r.dir, invalid, []byte(`<?xml version="1.0"?>
 <astcti-config version="1">
   <service name="q" type="inbound" context="c" queue=""/>
   <service name="t" type="inbound" context="d" trigger="popup"/>
@@ -174,7 +174,7 @@ func TestWatcherRefusesBadSnapshots(t *testing.T) {
   <seat mac="00:11:22:33:44:01" interface="SIP/2"/>
   <service name="m" type="inbound" context="e"><member operator="nobody"/></service>
 </astcti-config>
-`), 0o600))
+`))
 	r.waitRefused(invalid)
 
 	// A SQLite snapshot that passes the schema but not validation.
@@ -204,6 +204,16 @@ func TestWatcherRefusesBadSnapshots(t *testing.T) {
 	r.waitCurrent(filepath.Base(fixed), 5*time.Second)
 	assert.Equal(t, 1, r.refusedCount(truncated))
 	assert.Equal(t, 1, r.refusedCount(invalid))
+}
+
+// writeWhole writes a file into dir under a name the watcher ignores, then
+// renames it, so that the watcher sees it whole: written in place, it could
+// be read empty, refused, then read whole and refused again.
+func writeWhole(t *testing.T, dir, name string, data []byte) {
+	t.Helper()
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	require.NoError(t, os.WriteFile(tmp, data, 0o600))
+	require.NoError(t, os.Rename(tmp, filepath.Join(dir, name)))
 }
 
 // writeUnchecked writes m as a snapshot without validating it, as a buggy
@@ -284,8 +294,12 @@ func TestWatcherIgnoresOlderSnapshot(t *testing.T) {
 	r := newWatchRig(t, false)
 	data, err := os.ReadFile(r.first)
 	require.NoError(t, err)
+	// Older by its modification time (a copy that kept it, cp -p), which
+	// is what decides, not the time in its name.
 	old := "astcti-20000101T000000.000Z-00000000.db"
 	require.NoError(t, os.WriteFile(filepath.Join(r.dir, old), data, 0o600))
+	past := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, os.Chtimes(filepath.Join(r.dir, old), past, past))
 	newer, err := WriteSnapshot(context.Background(), r.dir, demoVariant(4))
 	require.NoError(t, err)
 	r.waitCurrent(filepath.Base(newer), 5*time.Second)
@@ -359,4 +373,83 @@ func TestLoadDir(t *testing.T) {
 
 	_, err = LoadDir(ctx, filepath.Join(dir, "missing"), nil)
 	assert.Error(t, err)
+}
+
+// A snapshot whose name carries a date far in the future is newest only
+// until the next one is written: the one written last is in force, never
+// the one with the greatest date in its name (issue 10).
+func TestWatcherNewestIsWrittenLast(t *testing.T) {
+	ctx := context.Background()
+	r := newWatchRig(t, false)
+	var buf bytes.Buffer
+	require.NoError(t, WriteXML(&buf, demoVariant(2)))
+	future := "astcti-20991231T000000.000Z-00000000.xml"
+	_, err := WriteFileAtomic(r.dir, future, buf.Bytes())
+	require.NoError(t, err)
+	r.waitCurrent(future, 5*time.Second)
+
+	later, err := WriteSnapshot(ctx, r.dir, demoVariant(3))
+	require.NoError(t, err)
+	r.waitCurrent(filepath.Base(later), 5*time.Second)
+	assert.Equal(t, 3, r.holder.Current().Queues("bob")[0].Penalty)
+
+	s, err := LoadDir(ctx, r.dir, nil)
+	require.NoError(t, err)
+	assert.Equal(t, later, s.Source, "LoadDir (astcti config validate DIR) names the file in force")
+}
+
+// WriteSnapshot makes the file it writes the newest of its directory even
+// when another snapshot's modification time is ahead of the clock (a clock
+// set back, a file copied from a machine whose clock is ahead).
+func TestWriteSnapshotNewestAfterFutureFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ahead := writeDemo(t, dir)
+	future := time.Now().Add(time.Hour)
+	require.NoError(t, os.Chtimes(ahead, future, future))
+	path, err := WriteSnapshot(ctx, dir, demoVariant(5))
+	require.NoError(t, err)
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.True(t, info.ModTime().After(future), "mtime %v, want after %v", info.ModTime(), future)
+	s, err := LoadDir(ctx, dir, nil)
+	require.NoError(t, err)
+	assert.Equal(t, path, s.Source)
+}
+
+// Deleting the snapshot in force puts the newest remaining valid one in
+// force, with a log line saying why, as LoadDir (astcti config validate
+// DIR) would choose; deleting the last one keeps its configuration and
+// says so once.
+func TestWatcherInForceDeleted(t *testing.T) {
+	ctx := context.Background()
+	r := newWatchRig(t, false)
+	second, err := WriteSnapshot(ctx, r.dir, demoVariant(4))
+	require.NoError(t, err)
+	r.waitCurrent(filepath.Base(second), 5*time.Second)
+
+	require.NoError(t, os.Remove(second))
+	r.waitCurrent(filepath.Base(r.first), 5*time.Second)
+	assert.Equal(t, 2, r.holder.Current().Queues("bob")[0].Penalty)
+	assert.Contains(t, r.log.String(), `msg="the snapshot in force was deleted; loading the newest remaining valid one" dir=`+r.dir+` file=`+second)
+	assert.Contains(t, r.log.String(), `reason="the snapshot in force was deleted"`)
+	s, err := LoadDir(ctx, r.dir, nil)
+	require.NoError(t, err)
+	assert.Equal(t, s.Source, r.holder.Current().Source, "the server and LoadDir agree")
+
+	require.NoError(t, os.Remove(r.first))
+	want := "no valid snapshot remains: its configuration stays in force"
+	checkFor(t, 5*time.Second, func() error {
+		if !strings.Contains(r.log.String(), want) {
+			return fmt.Errorf("no %q in the log:\n%s", want, r.log.String())
+		}
+		return nil
+	})
+	assert.Equal(t, r.first, r.holder.Current().Source)
+	r.w.Reload()
+	r.w.Reload()
+	third, err := WriteSnapshot(ctx, r.dir, demoVariant(6))
+	require.NoError(t, err)
+	r.waitCurrent(filepath.Base(third), 5*time.Second)
+	assert.Equal(t, 1, strings.Count(r.log.String(), want), "said once")
 }
