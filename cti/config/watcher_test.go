@@ -275,6 +275,12 @@ func TestWatcherIgnoresTempFiles(t *testing.T) {
 }
 
 func TestWatcherBurstEndsOnNewest(t *testing.T) {
+	// A debounce far longer than a write, so that the burst coalesces
+	// however slow the machine is (the default 150 ms is less than a
+	// snapshot's write under -race on a loaded machine).
+	oldDebounce, oldMax := WatchDebounce, WatchMaxDelay
+	WatchDebounce, WatchMaxDelay = time.Second, 2*time.Second
+	t.Cleanup(func() { WatchDebounce, WatchMaxDelay = oldDebounce, oldMax })
 	r := newWatchRig(t, false)
 	var last string
 	for i := range 12 {
