@@ -4,13 +4,26 @@ PKGS     := ./...
 FUZZTIME ?= 30s
 BIN      := bin
 
+# The Go toolchain: go.mod's toolchain line (go1.26.11, which fixes the
+# standard library's vulnerabilities that govulncheck finds in go1.26.8)
+# when the installed Go is older, the installed one when it is newer. The
+# go command fetches it from the module proxy once (about 76 MB).
+# GOTOOLCHAIN=local keeps the installed Go whatever its version.
+GOTOOLCHAIN ?= auto
+export GOTOOLCHAIN
+
+# govulncheck's database: by default the copy of golang.org/x/vulndb pinned
+# here, fetched through the module proxy (reproducible, and it works where
+# vuln.go.dev cannot be reached); VULNDB=https://vuln.go.dev for the newest.
+VULNDB_MODULE ?= golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
+
 # The build's version and commit, printed by every binary's --version and
 # shown by the server's /healthz and astcti_build_info (cti/buildinfo).
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS  := -X github.com/astcti/astcti/cti/buildinfo.version=$(VERSION) -X github.com/astcti/astcti/cti/buildinfo.commit=$(COMMIT)
 
-.PHONY: all build test check race unit demo bench bench-hub bench-compare fuzz lint clean test-asterisk soak
+.PHONY: all build test check race unit demo bench bench-hub bench-compare fuzz lint vulncheck clean test-asterisk soak
 
 all: build
 
@@ -28,8 +41,20 @@ check:
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
 
-## lint: go vet + staticcheck
-lint: check
+## lint: gofmt, go vet, staticcheck and govulncheck (known vulnerabilities
+## in the code the binaries call, of the modules and of the standard library)
+lint: check vulncheck
+
+## vulncheck: govulncheck against VULNDB (default: the pinned VULNDB_MODULE)
+vulncheck:
+	@db="$(VULNDB)"; \
+	if [ -z "$$db" ]; then \
+	  dir=$$($(GO) mod download -json $(VULNDB_MODULE) | sed -n 's/^.*"Dir": "\(.*\)",*$$/\1/p'); \
+	  if [ -z "$$dir" ]; then echo "vulncheck: cannot download $(VULNDB_MODULE)"; exit 1; fi; \
+	  db="file://$$dir/data/osv"; \
+	fi; \
+	echo "govulncheck -db $$db"; \
+	$(GO) tool govulncheck -db "$$db" $(PKGS)
 
 ## race: every test, shuffled, with the race detector
 race:
