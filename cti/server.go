@@ -116,6 +116,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	build   buildinfo.Info // of the running binary, for /healthz
 
+	watcher atomic.Pointer[config.Watcher] // set once Run has started it; for Reload
 	nextID  atomic.Uint64
 	panics  atomic.Int64 // panics recovered in seat goroutines
 	mu      sync.Mutex
@@ -301,7 +302,23 @@ func (s *Server) checkToken(op *config.Operator, token string) bool {
 func (s *Server) startWatcher(ctx context.Context) {
 	w := config.NewWatcher(s.cfg.ConfigDir, s.holder, s.log.With("part", "config"))
 	w.OnChange = func(old, cur *config.Snapshot) { s.hub.post(eventConfig{old: old, new: cur}) }
+	s.watcher.Store(w)
 	s.goWait(func() { w.Run(ctx) })
+}
+
+// Reload asks for a rescan of the configuration directory now, as SIGHUP
+// does: a new valid snapshot is put in force as if the watcher had seen
+// it, and the result is logged ("configuration rescanned on request").
+// It reports false, doing nothing, before Run has read the configuration
+// (Run then reads the directory anyway). It never blocks and is safe to
+// call from any goroutine.
+func (s *Server) Reload() bool {
+	w := s.watcher.Load()
+	if w == nil {
+		return false
+	}
+	w.Reload()
+	return true
 }
 
 // serveSeats waits for the first AMI login, then accepts seats until ctx is

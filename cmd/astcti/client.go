@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -153,7 +152,8 @@ func runClient(c *cli.Context) error {
 		return usageError("%v", err)
 	}
 
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a client whose terminal is gone logs out (signals.go).
+	ctx, stop := signal.NotifyContext(c.Context, clientStopSignals...)
 	defer stop()
 	// Not waited for: it may stay blocked reading standard input, which
 	// cannot be interrupted; it ends with the process.
@@ -163,6 +163,7 @@ func runClient(c *cli.Context) error {
 		}
 	}()
 	err = client.Run(ctx)
+	logStopSignal(ctx, logger)
 
 	// Let the programs just started say how they ended (an opener that
 	// failed), without waiting for the ones the operator still uses.

@@ -78,6 +78,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"firstfile": cmdFirstFile,
 		"httpget":   cmdHTTPGet,
+		"signal":    cmdSignal,
 		"waitlog":   cmdWaitLog,
 	}
 	maps.Copy(cmds, e2eCmds)

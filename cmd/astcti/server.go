@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -102,8 +100,6 @@ func runServer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	seatsReady, adminReady, tlsReady := readyFile(c.String("ready-file"), logger)
 	srv := cti.New(cti.Config{
 		AMI: ami.Config{
@@ -128,7 +124,7 @@ func runServer(c *cli.Context) error {
 		TLS:              tc,
 		TLSReady:         tlsReady,
 	})
-	return srv.Run(ctx)
+	return serveSignals(c.Context, logger, srv)
 }
 
 // serverTLS checks the seat listener flags and loads the TLS certificate,

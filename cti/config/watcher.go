@@ -119,8 +119,10 @@ func LoadDir(ctx context.Context, dir string, log *slog.Logger) (*Snapshot, erro
 }
 
 // Reload asks the watcher to rescan the directory now (on SIGHUP, or after
-// writing a snapshot in-process). It never blocks and is safe to call from
-// any goroutine.
+// writing a snapshot in-process), and to log the result: the snapshot in
+// force afterwards, whether it changed, and how many newer files stay
+// refused. Requests made while one is pending are served by the same
+// rescan. It never blocks and is safe to call from any goroutine.
 func (w *Watcher) Reload() {
 	select {
 	case w.reload <- struct{}{}:
@@ -195,9 +197,31 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-rescan.C:
 			w.scanLogged(ctx)
 		case <-w.reload:
-			w.scanLogged(ctx)
+			w.rescanOnRequest(ctx)
 		}
 	}
+}
+
+// rescanOnRequest scans at Reload's request and logs the result, which a
+// scan that finds nothing new does not: the admin who asked (SIGHUP,
+// systemctl reload) learns which snapshot is in force, and whether the
+// rescan changed it. A newer file refused before, and unchanged since, is
+// not tried or logged again: the line counts it.
+func (w *Watcher) rescanOnRequest(ctx context.Context) {
+	before := w.holder.Current()
+	w.scanLogged(ctx)
+	cur := w.holder.Current()
+	inForce := ""
+	if cur != nil {
+		inForce = cur.Source
+	}
+	refused := 0
+	for name, st := range w.failed {
+		if !w.hasApplied || (fileKey{t: st.mtime, name: name}).after(w.applied) {
+			refused++
+		}
+	}
+	w.log.Info("configuration rescanned on request", "in_force", inForce, "changed", cur != before, "newer_refused", refused)
 }
 
 func sameDir(a, b string) bool {

@@ -360,6 +360,60 @@ func TestWatcherReload(t *testing.T) {
 	r.waitCurrent(filepath.Base(path), 5*time.Second)
 }
 
+// TestWatcherReloadLogsResult: each rescan asked for (SIGHUP) logs its
+// result, the file in force and whether it changed, even when nothing
+// did, so that the admin who asked sees it was done.
+func TestWatcherReloadLogsResult(t *testing.T) {
+	old := WatchRescan
+	WatchRescan = time.Hour
+	t.Cleanup(func() { WatchRescan = old })
+	r := newWatchRig(t, true)
+	const line = `msg="configuration rescanned on request" dir=`
+	waitLine := func(n int, want string) {
+		t.Helper()
+		checkFor(t, 5*time.Second, func() error {
+			lines := r.linesWith(line)
+			if len(lines) < n {
+				return fmt.Errorf("%d lines %q in the log, want %d:\n%s", len(lines), line, n, r.log)
+			}
+			if !strings.Contains(lines[n-1], want) {
+				return fmt.Errorf("line %d = %q, want %q in it", n, lines[n-1], want)
+			}
+			return nil
+		})
+	}
+
+	r.w.Reload()
+	waitLine(1, "in_force="+r.first+" changed=false newer_refused=0")
+
+	path, err := WriteSnapshot(context.Background(), r.dir, demoVariant(7))
+	require.NoError(t, err)
+	r.w.Reload()
+	waitLine(2, "in_force="+path+" changed=true newer_refused=0")
+	assert.Equal(t, filepath.Base(path), r.current())
+
+	future := filepath.Join(r.dir, SnapshotName(".db"))
+	require.NoError(t, os.WriteFile(future, []byte("not sqlite"), 0o600))
+	later := time.Now().Add(time.Minute)
+	require.NoError(t, os.Chtimes(future, later, later))
+	r.w.Reload()
+	waitLine(3, "in_force="+path+" changed=false newer_refused=1")
+	r.w.Reload() // refused again without a new line for the file
+	waitLine(4, "in_force="+path+" changed=false newer_refused=1")
+	assert.Equal(t, 1, r.refusedCount(filepath.Base(future)))
+}
+
+// linesWith returns the log lines that contain s.
+func (r *watchRig) linesWith(s string) []string {
+	var out []string
+	for l := range strings.Lines(r.log.String()) {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func TestLoadDir(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
