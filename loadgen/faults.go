@@ -92,6 +92,7 @@ type FaultRecord struct {
 type outage struct {
 	from, to int64 // unix nanoseconds
 	seats    map[int]bool
+	kind     string // the fault's, to name it beside the calls it touched
 }
 
 // excused reports whether a call linked at at (unix nanoseconds) at seat
@@ -103,6 +104,26 @@ func excused(outs []outage, seat int, at int64) bool {
 		}
 	}
 	return false
+}
+
+// nearestFault names the last outage that began no later than at (unix
+// nanoseconds), and where at falls in it, for the calls a Delivery names:
+// a defect after a fault is traced to it. start is the run's start.
+func nearestFault(outs []outage, at int64, start time.Time) string {
+	var last *outage
+	for i := range outs {
+		if o := &outs[i]; o.from <= at && (last == nil || o.from > last.from) {
+			last = o
+		}
+	}
+	if last == nil {
+		return "before any fault"
+	}
+	span := fmt.Sprintf("%s from %v to %v", last.kind, time.Duration(last.from-start.UnixNano()), time.Duration(last.to-start.UnixNano()))
+	if at <= last.to {
+		return "in " + span
+	}
+	return fmt.Sprintf("%v after %s", time.Duration(at-last.to), span)
 }
 
 // faultKnown reports whether kind is a fault.
@@ -193,10 +214,10 @@ func (r *runner) recordFault(ctx context.Context, rec FaultRecord, sessionsEnded
 	r.faultMu.Unlock()
 }
 
-// addOutage keeps an outage from from to now.
-func (r *runner) addOutage(from time.Time, seats map[int]bool) {
+// addOutage keeps the outage of a fault of kind from from to now.
+func (r *runner) addOutage(kind string, from time.Time, seats map[int]bool) {
 	r.faultMu.Lock()
-	r.outages = append(r.outages, outage{from: from.UnixNano(), to: time.Now().UnixNano(), seats: seats})
+	r.outages = append(r.outages, outage{from: from.UnixNano(), to: time.Now().UnixNano(), seats: seats, kind: kind})
 	r.faultMu.Unlock()
 }
 
@@ -237,7 +258,7 @@ func (r *runner) breakLink(ctx context.Context, kind string, started time.Time, 
 			l.close()
 		}
 	}()
-	defer r.addOutage(started, nil)
+	defer r.addOutage(kind, started, nil)
 	err = r.pollRecovery(ctx, func() (bool, error) {
 		m, err := s.scrape(ctx)
 		if err != nil {
@@ -307,7 +328,7 @@ func (r *runner) churn(ctx context.Context, started time.Time) (int64, string, e
 			closed++
 		}
 	}
-	defer r.addOutage(started, seats)
+	defer r.addOutage(FaultChurn, started, seats)
 	err := r.pollRecovery(ctx, func() (bool, error) {
 		return int(f.confirmed.Load()) == r.w.seats, nil
 	})

@@ -29,6 +29,9 @@ func (r *Result) Report() *report.Data {
 	if len(r.Faults) > 0 {
 		d.Tables = append(d.Tables, r.faultTable())
 	}
+	if t, ok := r.Delivery.namedTable(); ok {
+		d.Tables = append(d.Tables, t)
+	}
 	if r.Direct != nil {
 		d.Runs = append(d.Runs, r.Direct.run())
 		d.Tables = append(d.Tables, r.comparisonTable())
@@ -127,6 +130,22 @@ func deliveryCounters(tr Traffic, d Delivery) []report.Param {
 		c("misdelivered", int64(d.Misdelivered)), c("wrong data", int64(d.WrongData)),
 		c("re-popped to a seat logged in again", int64(d.Repopped)), c("not told, linked in an outage", int64(d.Excused)),
 	}
+}
+
+// namedTable lists the calls the delivery names (lost, duplicated, with
+// wrong data), each with the fault it followed, so that a defect can be
+// traced; ok is false when it names none.
+func (d Delivery) namedTable() (report.Table, bool) {
+	t := report.Table{Title: "Calls not told right (the first of each kind)", Header: []string{"what", "call, seat, times since the start, fault"}}
+	for _, g := range []struct {
+		what  string
+		calls []string
+	}{{"lost", d.LostCalls}, {"duplicated", d.Duplicates}, {"wrong data", d.Wrong}} {
+		for _, s := range g.calls {
+			t.Rows = append(t.Rows, []string{g.what, s})
+		}
+	}
+	return t, len(t.Rows) > 0
 }
 
 // faultTable is the faults of the traffic, each with the server's figures

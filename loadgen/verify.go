@@ -33,6 +33,12 @@ type Delivery struct {
 	// most maxNamed): their uniqueid, seat, and when the PBX linked them
 	// and the seat read each Link, since the run's start.
 	Duplicates []string `json:"duplicates,omitempty"`
+	// LostCalls names the first lost calls (at most maxNamed): their
+	// uniqueid, seat, and when the PBX linked them.
+	LostCalls []string `json:"lost_calls,omitempty"`
+	// Wrong, Duplicates and LostCalls each end with the fault last begun
+	// before the PBX linked the call, and where the link fell in its
+	// outage (nearestFault).
 }
 
 // maxNamed bounds the calls a Delivery names.
@@ -97,8 +103,9 @@ func verify(w world, links []fakeami.Link, notices []notice, start time.Time, ou
 			if n.badFor {
 				d.WrongData++
 				if len(d.Wrong) < maxNamed {
-					d.Wrong = append(d.Wrong, fmt.Sprintf("%s at seat %d (session %d), linked at %v, read at %v: %s %q",
-						l.Uniqueid, n.seat, n.session, time.Duration(l.UnixNano-start.UnixNano()), time.Duration(n.at-start.UnixNano()), dataVar, n.data))
+					d.Wrong = append(d.Wrong, fmt.Sprintf("%s at seat %d (session %d), linked at %v, read at %v: %s %q; %s",
+						l.Uniqueid, n.seat, n.session, time.Duration(l.UnixNano-start.UnixNano()), time.Duration(n.at-start.UnixNano()), dataVar, n.data,
+						nearestFault(outs, l.UnixNano, start)))
 				}
 			}
 			if int(n.seat) != want {
@@ -122,6 +129,10 @@ func verify(w world, links []fakeami.Link, notices []notice, start time.Time, ou
 			d.Excused++
 		case right == 0:
 			d.Lost++
+			if len(d.LostCalls) < maxNamed {
+				d.LostCalls = append(d.LostCalls, fmt.Sprintf("%s at seat %d, linked at %v; %s",
+					l.Uniqueid, want, time.Duration(l.UnixNano-start.UnixNano()), nearestFault(outs, l.UnixNano, start)))
+			}
 		default:
 			d.Notified++
 			d.Duplicated += dups
@@ -131,7 +142,7 @@ func verify(w world, links []fakeami.Link, notices []notice, start time.Time, ou
 				for _, n := range byCall[l.Uniqueid] {
 					s += fmt.Sprintf(" %v (session %d)", time.Duration(n.at-start.UnixNano()), n.session)
 				}
-				d.Duplicates = append(d.Duplicates, s)
+				d.Duplicates = append(d.Duplicates, s+"; "+nearestFault(outs, l.UnixNano, start))
 			}
 		}
 	}

@@ -24,8 +24,8 @@ func TestVerify(t *testing.T) {
 	inSession := func(n notice, session uint32) notice { n.session = session; return n }
 	// An outage from 10 s to 20 s, of every seat, and one of seat 5 only.
 	outs := []outage{
-		{from: start.Add(10 * time.Second).UnixNano(), to: start.Add(20 * time.Second).UnixNano()},
-		{from: start.Add(30 * time.Second).UnixNano(), to: start.Add(40 * time.Second).UnixNano(), seats: map[int]bool{5: true}},
+		{from: start.Add(10 * time.Second).UnixNano(), to: start.Add(20 * time.Second).UnixNano(), kind: FaultAMIDrop},
+		{from: start.Add(30 * time.Second).UnixNano(), to: start.Add(40 * time.Second).UnixNano(), seats: map[int]bool{5: true}, kind: FaultChurn},
 	}
 	for _, tc := range []struct {
 		name    string
@@ -62,7 +62,8 @@ func TestVerify(t *testing.T) {
 			d, lats := verify(w, tc.links, tc.notices, start, outs)
 			assert.Len(t, d.Duplicates, min(d.Duplicated, 1), "the duplicated call named")
 			assert.Len(t, d.Wrong, d.WrongData, "the wrong Link lines named")
-			d.Duplicates, d.Wrong = nil, nil
+			assert.Len(t, d.LostCalls, d.Lost, "the lost calls named")
+			d.Duplicates, d.Wrong, d.LostCalls = nil, nil, nil
 			assert.Equal(t, tc.want, d)
 			assert.Equal(t, tc.want.Zero(), d.Lost+d.Duplicated+d.Misdelivered+d.WrongData == 0)
 			if tc.lats == nil {
@@ -71,6 +72,35 @@ func TestVerify(t *testing.T) {
 			assert.Equal(t, tc.lats, lats)
 		})
 	}
+}
+
+// TestVerifyNamesFault checks that a named call says which fault it
+// followed and where its link fell in that fault's outage.
+func TestVerifyNamesFault(t *testing.T) {
+	w := world{seats: 10, queues: 1}
+	start := time.Unix(1000, 0)
+	outs := []outage{
+		{from: start.Add(10 * time.Second).UnixNano(), to: start.Add(11 * time.Second).UnixNano(), kind: FaultAMIDrop},
+		{from: start.Add(20 * time.Second).UnixNano(), to: start.Add(21 * time.Second).UnixNano(), kind: FaultPBXRestart},
+	}
+	links := []fakeami.Link{
+		{Uniqueid: "early", Member: w.phone(1), UnixNano: start.Add(5 * time.Second).UnixNano()},
+		{Uniqueid: "after", Member: w.phone(1), UnixNano: start.Add(21500 * time.Millisecond).UnixNano()},
+		{Uniqueid: "dup", Member: w.phone(2), UnixNano: start.Add(10500 * time.Millisecond).UnixNano()},
+		{Uniqueid: "bad", Member: w.phone(3), UnixNano: start.Add(12 * time.Second).UnixNano()},
+	}
+	note := func(uid string, seat int, at time.Duration, bad bool) notice {
+		return notice{uid: uid, seat: int32(seat), at: start.Add(at).UnixNano(), badFor: bad, session: 1}
+	}
+	notices := []notice{note("dup", 2, 11*time.Second, false), note("dup", 2, 12*time.Second, false), note("bad", 3, 13*time.Second, true)}
+	d, _ := verify(w, links, notices, start, outs)
+	require.Len(t, d.LostCalls, 2)
+	assert.Equal(t, "early at seat 1, linked at 5s; before any fault", d.LostCalls[0])
+	assert.Equal(t, "after at seat 1, linked at 21.5s; 500ms after pbx-restart from 20s to 21s", d.LostCalls[1])
+	require.Len(t, d.Duplicates, 1)
+	assert.Contains(t, d.Duplicates[0], "; in ami-drop from 10s to 11s")
+	require.Len(t, d.Wrong, 1)
+	assert.Contains(t, d.Wrong[0], "; 1s after ami-drop from 10s to 11s")
 }
 
 func TestWorld(t *testing.T) {
