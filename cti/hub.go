@@ -228,6 +228,7 @@ func (h *hub) resubscribe(old *ami.Subscription) *ami.Subscription {
 		return sub
 	}
 	h.log.Error("AMI events were lost: the hub fell behind; resynchronising", "err", err)
+	h.tracker.LostEvents()
 	if h.linkUp {
 		h.resync(false)
 	}
@@ -263,6 +264,7 @@ func (h *hub) amiUp(up *ami.LinkUp) {
 
 func (h *hub) amiDown(down *ami.LinkDown) {
 	h.linkUp = false
+	h.tracker.LostEvents()
 	h.obs.linkDown(down.Err)
 	h.srv.metrics.LinkDown()
 	if !errors.Is(down.Err, ami.ErrClosed) {
@@ -285,6 +287,7 @@ func (h *hub) amiEvent(f *ami.Frame, read time.Time) {
 			h.srv.metrics.Notified(read)
 		}
 	}
+	h.askVars(h.tracker.TakeVarRequests())
 	name := f.Event()
 	h.srv.metrics.AMIEvent(name)
 	switch name {

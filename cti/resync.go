@@ -26,8 +26,10 @@ func (h *hub) resync(restarted bool) {
 			h.notify(ch)
 		}
 	}
-	h.requeueMembers()
+	// The list goes first: until it is in, the calls of the outage are
+	// unknown, while the memberships are only late.
 	h.listChannels(false)
+	h.requeueMembers()
 }
 
 // listChannels asks the PBX for its live channels, for the resync after a
@@ -169,9 +171,7 @@ func (h *hub) rebuild(l calls.Listing, p pending) {
 	for _, ch := range changes {
 		h.notify(ch)
 	}
-	for _, r := range reqs {
-		h.send(ami.NewAction("Getvar", "Channel", r.Channel, "Variable", r.Variable), pending{kind: pendGetvar, getvar: r})
-	}
+	h.askVars(reqs)
 	msg := "resync: calls checked against the PBX"
 	if p.periodic {
 		msg = "reconciliation: calls checked against the PBX"
@@ -183,18 +183,33 @@ func (h *hub) rebuild(l calls.Listing, p pending) {
 	h.log.Log(context.Background(), lvl, msg, "channels", len(alive), "ended meanwhile", ended, "variables asked", len(reqs), "tracked", h.tracker.Len())
 }
 
-// getvarDone gives the tracker the value of a rebuilt call's variable; a
-// failed Getvar counts as no value, so that the call's Links still go out.
+// askVars sends the tracker's Getvar requests: the variables of calls
+// whose data is doubtful (events were lost, or the call was learnt from a
+// channel list), whose seats hear of them once the answers are in.
+func (h *hub) askVars(reqs []calls.VarRequest) {
+	for _, r := range reqs {
+		h.send(ami.NewAction("Getvar", "Channel", r.Channel, "Variable", r.Variable), pending{kind: pendGetvar, getvar: r})
+	}
+}
+
+// getvarDone gives the tracker the value of a doubtful call's variable; a
+// failed Getvar counts as no value, so that the call's seats still hear of
+// it. One lost with the link is not given: the call waits, and the next
+// link's resync asks again.
 func (h *hub) getvarDone(req calls.VarRequest, call *ami.Call) {
 	value := ""
-	if call.Err == nil && call.Reply != nil {
+	switch {
+	case call.Err == nil && call.Reply != nil:
 		value = call.Reply.Get("Value")
-	} else if !isDisconnect(call.Err) {
-		h.log.Warn("resync: Getvar failed", "channel", req.Channel, "variable", req.Variable, "err", call.Err)
+	case isDisconnect(call.Err):
+		return
+	default:
+		h.log.Warn("Getvar failed: the call's seats hear of it without this variable", "channel", req.Channel, "variable", req.Variable, "err", call.Err)
 	}
 	for _, ch := range h.tracker.GotVar(req, value) {
 		h.notify(ch)
 	}
+	h.askVars(h.tracker.TakeVarRequests())
 }
 
 func isDisconnect(err error) bool {

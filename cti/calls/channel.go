@@ -43,6 +43,7 @@ func (t *Tracker) newChannel(fs *fields) {
 	c := t.create(s.at(0), s.at(1))
 	c.linkedid, c.context, c.exten, c.cidNum, c.cidName = s.at(2), s.at(3), s.at(4), s.at(5), s.at(6)
 	c.state = internState(fs.state())
+	c.epoch = t.epoch
 }
 
 // strs copies several strings into one allocation.
@@ -250,6 +251,9 @@ func (t *Tracker) coreShowChannel(fs *fields) {
 		return
 	}
 	t.newChannel(fs) // refuses a channel hung up already
+	if c := t.byUID[uid]; c != nil {
+		c.epoch = 0 // its past is unknown: its data is doubtful
+	}
 }
 
 // rename follows a channel's new name: 1.4–11 Rename (Oldname, Newname,

@@ -110,8 +110,14 @@
 // bridge, only the dialplan position and the bridged peer (Link; 1.6–11's
 // Status: BridgedChannel): there a channel in a service's context is the
 // service leg, its queue told by QueueStatus where several queue services
-// share the context (testdata/ami-lists). Their seats hear only Link, once
-// the data asked with Getvar came to GotVar.
+// share the context (testdata/ami-lists). Their seats hear only Link.
+//
+// A call whose events were lost (LostEvents: the link dropped, or the server
+// fell behind) or that was learnt from a list is doubtful: a Set may have
+// been missed. Before its seats hear anything of it, the tracker asks the
+// PBX for every variable of its service (TakeVarRequests, a Getvar each),
+// and holds its Rings and Links until the last answer came to GotVar
+// (confirm.go; TestOutageAtEveryPoint cuts a call's events at every point).
 //
 // # The event map
 //

@@ -235,6 +235,10 @@ func (t *Tracker) ring(c, o *channel) {
 	if c.rang || c.dead || c.failed {
 		return
 	}
+	if !t.confirmed(o) {
+		t.hold(c, o, heldRing)
+		return
+	}
 	c.owner = o
 	t.notified(c)
 	c.rang = true
@@ -310,9 +314,40 @@ func (t *Tracker) linkLeg(leg, other *channel) {
 	if o == nil || serviceLeg(other) != o {
 		return
 	}
+	if !t.confirmed(o) {
+		t.hold(leg, o, heldLink)
+		return
+	}
+	t.tellLink(leg, o, false)
+}
+
+// linkFound tells the seat of leg, which a channel list found answering
+// o's call, its Link alone: its phone rings no more.
+func (t *Tracker) linkFound(leg, o *channel) {
+	if leg.linked {
+		return
+	}
+	if !t.confirmed(o) {
+		t.hold(leg, o, heldFound)
+		return
+	}
+	t.tellLink(leg, o, true)
+}
+
+// tellLink tells the seat of leg, which answered o's call, its Link, and
+// unless alone its Ring first when it had none (after those of the legs
+// dialled before it).
+func (t *Tracker) tellLink(leg, o *channel, alone bool) {
+	if leg.linked {
+		return
+	}
 	if !leg.rang {
 		leg.failed = false // it answered after all
-		t.offer(leg)
+		if alone {
+			t.unwait(leg)
+		} else {
+			t.offer(leg)
+		}
 	}
 	leg.owner = o
 	if !leg.rang {

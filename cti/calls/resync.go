@@ -65,15 +65,15 @@ func NeedsQueues(channels []*ami.Frame) bool {
 //     service, else the context's only queue service. A context whose
 //     several queue services nothing tells apart rebuilds nothing.
 //
-// The channels it talks with and that are in no call yet become its
+// The channels it talks with and that are told of no call yet become its
 // answered legs: those that share its bridge (BridgeId, 12+), or the one
 // the list names as bridged with it (BridgedUniqueID or BridgedChannel,
-// 1.6–11; Link, 1.4). Their Link waits for the call's data: Resync returns a
-// VarRequest for each variable of each rebuilt call, and the last answer
-// given to GotVar releases the Links. A rebuilt call whose service declares
-// no variable has its Links returned at once. Calls the tracker already
-// knew are left as they are, so no seat hears twice what it was told
-// before.
+// 1.6–11; Link, 1.4). A call learnt from the list, or one whose events were
+// lost, is doubtful (confirm.go): Resync returns a VarRequest for each
+// variable of each such call that is rebuilt or has legs to tell of, and
+// their Ring and Link wait for the last answer given to GotVar. A call
+// whose service declares no variable has its legs told at once. What the
+// tracker told before is never told again.
 func (t *Tracker) Resync(l Listing) ([]VarRequest, []Change) {
 	t.out = nil
 	for _, f := range l.Channels {
@@ -81,48 +81,47 @@ func (t *Tracker) Resync(l Listing) ([]VarRequest, []Change) {
 		t.coreShowChannel(&t.fs)
 	}
 	queues := indexQueues(l.Queues)
-	var reqs []VarRequest
 	for _, f := range l.Channels {
 		c := t.byUID[f.Get("Uniqueid")]
-		if c == nil || c.call != nil || c.by != nil || c.owner != nil || t.cat == nil {
+		if c == nil || c.by != nil || c.owner != nil || t.cat == nil {
 			continue
 		}
 		peers := t.listedPeers(f, l.Channels, c)
-		svc, ok := t.resyncService(f, peers, queues)
-		if !ok {
-			continue
+		if c.call == nil {
+			svc, ok := t.resyncService(f, peers, queues)
+			if !ok {
+				continue
+			}
+			t.enterService(c, svc, f.Get("Context"), listedExten(f))
 		}
-		t.enterService(c, svc, f.Get("Context"), listedExten(f))
-		cl := c.call
+		if c.epoch != t.epoch && (c.epoch == 0 || len(c.call.held) > 0) {
+			t.confirmed(c) // rebuilt, or its answers were lost with the link
+		}
 		for _, leg := range peers {
-			if leg.call != nil || leg.by != nil || leg.owner != nil || leg.iface == "" {
+			if leg.linked || leg.iface == "" {
 				continue
 			}
-			leg.by, leg.owner = c, c
-			cl.held = append(cl.held, leg)
-		}
-		for i, v := range svc.Variables {
-			if cl.set[i] {
-				continue
+			if s := serviceLeg(leg); s != nil && s != c {
+				continue // another call's leg
 			}
-			reqs = append(reqs, VarRequest{Uniqueid: c.uid, Channel: c.name, Variable: bareVarName(v)})
-			cl.asked++
-		}
-		if cl.asked == 0 {
-			t.release(cl)
+			if leg.by == nil {
+				leg.by = c
+			}
+			t.linkFound(leg, c)
 		}
 	}
-	return reqs, t.flush()
+	return t.TakeVarRequests(), t.flush()
 }
 
 // GotVar takes the answer to a VarRequest: value is the variable's value,
 // "" when the PBX has none or the Getvar failed. When it is the last answer
-// the call waited for, it returns the Link of each leg Resync found
-// answering it.
+// the call waited for, it returns the Rings and Links that waited for it.
+// An answer to a request made before events were lost again is ignored:
+// the call is asked for again.
 func (t *Tracker) GotVar(req VarRequest, value string) []Change {
 	t.out = nil
 	c := t.byUID[req.Uniqueid]
-	if c == nil || c.call == nil || c.call.asked == 0 {
+	if c == nil || c.call == nil || c.call.asked == 0 || c.epoch != t.epoch {
 		return nil
 	}
 	cl := c.call
@@ -133,21 +132,6 @@ func (t *Tracker) GotVar(req VarRequest, value string) []Change {
 		t.release(cl)
 	}
 	return t.flush()
-}
-
-// release tells the held legs of a rebuilt call that they answered it.
-func (t *Tracker) release(cl *call) {
-	for _, leg := range cl.held {
-		if leg.dead || leg.linked {
-			continue
-		}
-		if !leg.rang {
-			t.notified(leg)
-		}
-		leg.rang, leg.linked = true, true
-		t.emit(Link, leg)
-	}
-	cl.held = nil
 }
 
 // resyncService returns the service a listed channel is in (see Resync).

@@ -48,7 +48,11 @@ type Tracker struct {
 	perIface map[string]int        // live channels per interface
 	toldOn   map[string][]*channel // live legs told of, per interface, oldest first
 
-	seq   uint64
+	seq uint64
+	// epoch counts the losses of events (LostEvents); asks are the Getvar
+	// requests made for doubtful calls, until TakeVarRequests (confirm.go).
+	epoch uint32
+	asks  []VarRequest
 	fs    fields
 	out   []Change
 	stats Stats
@@ -68,6 +72,11 @@ type channel struct {
 	seq      uint64 // creation order
 	half     int8   // 1 or 2 for the halves of a Local channel, else 0
 	dead     bool
+	held     int8 // of a leg, what waits for its call's data (heldRing, heldLink)
+	// epoch is the tracker's epoch when the channel was created by a
+	// Newchannel, or its call's variables were last asked for; 0 for a
+	// channel learnt otherwise (confirm.go).
+	epoch uint32
 
 	peer  *channel // the other half of a Local channel
 	by    *channel // the channel that dialled this one (Dial, AgentCalled, AgentConnect)
@@ -92,8 +101,8 @@ type call struct {
 	vals    []string // parallel to svc.Variables
 	set     []bool
 
-	// Of a call rebuilt by Resync: the Getvar answers it still waits for,
-	// and the answered legs whose Link waits for them.
+	// Of a call whose data is doubtful (confirm.go): the Getvar answers it
+	// still waits for, and the legs whose Ring or Link waits for them.
 	asked int
 	held  []*channel
 }
@@ -113,6 +122,7 @@ func NewTracker(cat Catalog) *Tracker {
 		goneSet:  make(map[string]struct{}),
 		perIface: make(map[string]int),
 		toldOn:   make(map[string][]*channel),
+		epoch:    1,
 	}
 	t.SetLimits(DefaultLimits)
 	return t
