@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -86,9 +87,11 @@ func run(c *cli.Context) error {
 	if c.Duration("duration") < 0 {
 		return fmt.Errorf("--duration cannot be negative")
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP stops it too, as a terminal closing would stop any demo run
+	// in it; never silently (status 129).
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	return sim.Run(ctx, sim.Config{
+	err = sim.Run(ctx, sim.Config{
 		Dialect:       dialect,
 		Rate:          c.String("rate"),
 		Seats:         c.Int("seats"),
@@ -104,6 +107,11 @@ func run(c *cli.Context) error {
 		LogLevel:      level,
 		Ready:         readyFile(c.String("ready-file")),
 	})
+	// A signal's cause Is context.Canceled too, but is not it.
+	if cause := context.Cause(ctx); err == nil && cause != nil && cause != context.Canceled {
+		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: stopped on a signal (%v)\n", cause)
+	}
+	return err
 }
 
 // readyFile returns a Ready hook that writes the simulation's addresses

@@ -157,7 +157,9 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP stops it too, as a terminal closing would stop any test tool
+	// run in it; never silently (status 129).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	// After the first signal, a second one kills the process as usual.
 	context.AfterFunc(ctx, stop)
@@ -189,7 +191,12 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, c, srv, pbx)
+	err = serve(ctx, c, srv, pbx)
+	// A signal's cause Is context.Canceled too, but is not it.
+	if cause := context.Cause(ctx); err == nil && cause != nil && cause != context.Canceled {
+		logger.Info("stopped on a signal", "signal", cause.Error())
+	}
+	return err
 }
 
 // serve runs the manager listener, the control API and the PBX model until

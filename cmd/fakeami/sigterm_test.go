@@ -104,6 +104,43 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 }
 
+// TestSIGHUPStops: SIGHUP (the terminal fakeami runs in closing) stops it
+// cleanly, exit status 0, with a log line naming the signal; it used to
+// die of it with status 129, saying nothing.
+func TestSIGHUPStops(t *testing.T) {
+	bin, err := exec.LookPath("fakeami") // the test binary, as testscript.Main installs it
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0", "--user", "u", "--secret", "s")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	lines := make(chan string, 16)
+	exited := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+		exited <- cmd.Wait()
+	}()
+	readAddrs(t, lines)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	select {
+	case err := <-exited:
+		assert.NoError(t, err, "fakeami exits 0 on SIGHUP")
+		assert.Contains(t, stderr.String(), `msg="stopped on a signal" signal="hangup signal received"`)
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatal("fakeami still runs 10 s after SIGHUP")
+	}
+}
+
 // readAddrs reads the manager and control addresses fakeami prints.
 func readAddrs(t *testing.T, lines <-chan string) (amiAddr, ctl string) {
 	t.Helper()
