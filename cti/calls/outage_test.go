@@ -45,6 +45,11 @@ exten => 101,1,Answer()
  same => n,Dial(SIP/201,30)
  same => n,Hangup()
 
+[svc-direct]
+exten => 103,1,Set(customer_id=555)
+ same => n,Dial(SIP/201,20)
+ same => n,Hangup()
+
 -- queues.conf --
 [q1]
 strategy = ringall
@@ -60,6 +65,7 @@ func outageCatalog() *fakeCatalog {
 	return newCatalog(
 		Service{Name: "queued", Context: "svc-queue", Queue: "q1", Variables: []string{"customer_id"}},
 		Service{Name: "dialled", Context: "svc-dial", Variables: []string{"customer_id"}},
+		Service{Name: "direct", Context: "svc-direct", Variables: []string{"customer_id"}},
 	)
 }
 
@@ -306,6 +312,7 @@ func TestOutageAtEveryPoint(t *testing.T) {
 	calls := []struct{ name, call, data string }{
 		{"queue", `at 1s from "Caller" <200> to 102@svc-queue`, "98765"},
 		{"dial", `at 1s from "Caller" <200> to 101@svc-dial`, "4711"},
+		{"direct", `at 1s from "Caller" <200> to 103@svc-direct`, "555"},
 	}
 	for _, d := range []fakeami.Dialect{fakeami.DialectModern, fakeami.Dialect14} {
 		for _, c := range calls {
