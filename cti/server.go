@@ -227,7 +227,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.fitSeatsToFiles()
 	snap, err := config.LoadDir(ctx, s.cfg.ConfigDir, s.log)
 	if err != nil {
-		return fmt.Errorf("cti: configuration: %w", err)
+		return err // "config: …" names the directory
 	}
 	s.log.Info("configuration in force", "file", snap.Source, "summary", snap.Summary())
 	s.holder = config.NewHolder(snap)
@@ -327,13 +327,13 @@ func (s *Server) serveSeats(ctx context.Context, amiErr <-chan error) error {
 	select {
 	case <-s.hub.firstUp:
 	case err := <-amiErr:
-		return fmt.Errorf("cti: AMI: %w", err)
+		return err // an *ami.RetriesError: "AMI ADDR: N connection attempts failed: …"
 	case <-ctx.Done():
 		return nil
 	}
 	lns, err := s.listenSeats()
 	if err != nil {
-		return fmt.Errorf("cti: seats: %w", err)
+		return fmt.Errorf("seats: %w", err)
 	}
 	acceptErr := make(chan error, len(lns))
 	for _, ln := range lns {
@@ -343,12 +343,9 @@ func (s *Server) serveSeats(ctx context.Context, amiErr <-chan error) error {
 	select {
 	case <-ctx.Done():
 	case err = <-amiErr:
-		if err != nil {
-			err = fmt.Errorf("cti: AMI: %w", err)
-		}
 	case err = <-acceptErr:
 		running--
-		err = fmt.Errorf("cti: seats: %w", err)
+		err = fmt.Errorf("seats: %w", err)
 	}
 	for _, ln := range lns {
 		ln.Close()

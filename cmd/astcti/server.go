@@ -29,9 +29,14 @@ operator's services (QueueAdd, with the operator's penalty); it leaves them
 when the session ends.
 
 Start-up is in this order: the configuration is checked (the newest valid
-snapshot in --config-dir), then the server connects to Asterisk,
-retrying --ami-retries times (0: for ever) with --ami-retry-pause between
-attempts, and only then accepts seats on --listen. New snapshots written
+snapshot in --config-dir), then the server connects to Asterisk, and only
+then accepts seats on --listen. It makes --ami-retries connection attempts
+in all before it gives up and exits 1 (0: for ever); the first pause
+between two attempts is --ami-retry-pause, doubled after each failed
+attempt up to --ami-retry-max-pause, each pause less up to a quarter at
+random. A link that was up and drops starts the count again. A refused
+login is an attempt like any other: the error says where the secret came
+from (--ami-secret, ASTCTI_AMI_SECRET), never the secret. New snapshots written
 into --config-dir are put in force within a second. SIGINT or SIGTERM
 removes every queue membership, tells every seat and exits 0.
 
@@ -62,8 +67,9 @@ Example:
 			&cli.StringFlag{Name: "ami-user", Value: "astcti", Usage: "manager user (manager.conf)", EnvVars: []string{"ASTCTI_AMI_USER"}},
 			&cli.StringFlag{Name: "ami-secret", Usage: "manager secret (prefer the environment variable)", EnvVars: []string{"ASTCTI_AMI_SECRET"}},
 			&cli.BoolFlag{Name: "ami-md5", Usage: "log in with the MD5 challenge instead of the plain secret", EnvVars: []string{"ASTCTI_AMI_MD5"}},
-			&cli.IntFlag{Name: "ami-retries", Value: 0, Usage: "connection attempts before giving up (0: for ever)", EnvVars: []string{"ASTCTI_AMI_RETRIES"}},
-			&cli.DurationFlag{Name: "ami-retry-pause", Value: 5 * time.Second, Usage: "pause between connection attempts", EnvVars: []string{"ASTCTI_AMI_RETRY_PAUSE"}},
+			&cli.IntFlag{Name: "ami-retries", Value: 0, Usage: "connection attempts in all before giving up, the first one included (0: for ever)", EnvVars: []string{"ASTCTI_AMI_RETRIES"}},
+			&cli.DurationFlag{Name: "ami-retry-pause", Value: ami.DefaultRetryPause, Usage: "first pause between connection attempts, doubled after each failure up to --ami-retry-max-pause, less up to a quarter at random", EnvVars: []string{"ASTCTI_AMI_RETRY_PAUSE"}},
+			&cli.DurationFlag{Name: "ami-retry-max-pause", Value: ami.DefaultRetryMaxPause, Usage: "longest pause between connection attempts", EnvVars: []string{"ASTCTI_AMI_RETRY_MAX_PAUSE"}},
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:5039", Usage: "seat listener `ADDR`ess (plain TCP; off when empty)", EnvVars: []string{"ASTCTI_LISTEN"}},
 			&cli.StringFlag{Name: "tls-listen", Usage: "TLS seat listener `ADDR`ess (off when empty; needs --tls-cert and --tls-key)", EnvVars: []string{"ASTCTI_TLS_LISTEN"}},
 			&cli.StringFlag{Name: "tls-cert", Usage: "PEM `FILE` of the TLS listener's certificate chain", EnvVars: []string{"ASTCTI_TLS_CERT"}},
@@ -90,8 +96,8 @@ func runServer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Duration("ami-retry-pause") < 0 || c.Int("ami-retries") < 0 {
-		return fmt.Errorf("server: --ami-retries and --ami-retry-pause cannot be negative")
+	if c.Int("ami-retries") < 0 || c.Duration("ami-retry-pause") <= 0 || c.Duration("ami-retry-max-pause") <= 0 {
+		return fmt.Errorf("server: --ami-retries cannot be negative, --ami-retry-pause and --ami-retry-max-pause must be positive")
 	}
 	if c.Duration("login-timeout") <= 0 || c.Int("max-seats") < 0 || c.Int("max-seats-per-address") < 0 {
 		return fmt.Errorf("server: --login-timeout must be positive, --max-seats and --max-seats-per-address cannot be negative")
@@ -104,8 +110,10 @@ func runServer(c *cli.Context) error {
 	srv := cti.New(cti.Config{
 		AMI: ami.Config{
 			Addr: c.String("ami"), Username: c.String("ami-user"), Secret: c.String("ami-secret"),
+			SecretFrom:      valueSource(c, "ami-secret"),
 			UseMD5Challenge: c.Bool("ami-md5"),
 			Retries:         c.Int("ami-retries"), RetryPause: c.Duration("ami-retry-pause"),
+			RetryMaxPause: c.Duration("ami-retry-max-pause"),
 		},
 		Listen:    c.String("listen"),
 		ConfigDir: c.String("config-dir"),
@@ -197,4 +205,28 @@ func newLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// valueSource says where the value of the string flag name came from,
+// without the value itself: "the --NAME flag", "the ENV environment
+// variable" or "the default (empty)". urfave/cli does not tell a
+// command-line value from an environment one, so a value equal to the
+// environment variable's is named by the environment variable; the flag
+// wins over the environment, so a different value came from the flag.
+func valueSource(c *cli.Context, name string) string {
+	if !c.IsSet(name) {
+		return "the default (empty)"
+	}
+	for _, f := range c.Command.Flags {
+		sf, ok := f.(*cli.StringFlag)
+		if !ok || sf.Name != name {
+			continue
+		}
+		for _, env := range sf.EnvVars {
+			if v, ok := os.LookupEnv(env); ok && v == c.String(name) {
+				return "the " + env + " environment variable"
+			}
+		}
+	}
+	return "the --" + name + " flag"
 }

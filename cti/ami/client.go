@@ -24,16 +24,13 @@ var (
 	DefaultPingTimeout = 10 * time.Second
 	// DefaultRetryPause is the first pause between connection attempts.
 	DefaultRetryPause = 5 * time.Second
+	// DefaultRetryMaxPause caps the doubling of the pause between attempts.
+	DefaultRetryMaxPause = time.Minute
 	// DefaultFullyBootedWait bounds the wait for FullyBooted after login.
 	DefaultFullyBootedWait = 3 * time.Second
 	// DefaultSubscriptionBuffer is the buffer of Subscribe(0), in items.
 	DefaultSubscriptionBuffer = 4096
 
-	// maxRetryPause caps the doubling of the pause between attempts.
-	maxRetryPause = time.Minute
-	// retryJitter is the largest random part added to a pause, as a
-	// fraction of it, so that many clients do not reconnect in step.
-	retryJitter = 0.2
 	// dialTimeout bounds the TCP connect, bannerTimeout the wait for the
 	// banner after it.
 	dialTimeout   = 10 * time.Second
@@ -68,13 +65,19 @@ type Config struct {
 	PingInterval time.Duration
 	// PingTimeout bounds the wait for a Pong; 0 means DefaultPingTimeout.
 	PingTimeout time.Duration
-	// Retries is how many times Run retries after a failed connection
-	// attempt before it gives up; 0 means forever. A link that came up
-	// resets the count.
+	// Retries is how many connection attempts in a row may fail, in all,
+	// before Run gives up (the first attempt counts: 1 is a single try);
+	// 0 means for ever. A link that came up resets the count.
 	Retries int
-	// RetryPause is the first pause between attempts, doubled after each
-	// failure up to a minute; 0 means DefaultRetryPause.
-	RetryPause time.Duration
+	// RetryPause is the first pause between attempts (0 means
+	// DefaultRetryPause); it doubles after each failed attempt up to
+	// RetryMaxPause (0 means DefaultRetryMaxPause), each pause less up to
+	// a quarter of it at random. Seatclient's pauses grow the same way.
+	RetryPause, RetryMaxPause time.Duration
+	// SecretFrom says where Secret came from ("the --ami-secret flag"),
+	// for the error of a refused login, which never shows the secret
+	// itself; "" says nothing.
+	SecretFrom string
 	// FullyBootedWait bounds the wait for the FullyBooted event after login
 	// (Asterisk 1.4 never sends it and is not waited for); 0 means
 	// DefaultFullyBootedWait and a negative value does not wait.
@@ -99,6 +102,10 @@ func (cfg Config) withDefaults() Config {
 	if cfg.RetryPause <= 0 {
 		cfg.RetryPause = DefaultRetryPause
 	}
+	if cfg.RetryMaxPause <= 0 {
+		cfg.RetryMaxPause = DefaultRetryMaxPause
+	}
+	cfg.RetryMaxPause = max(cfg.RetryMaxPause, cfg.RetryPause)
 	if cfg.FullyBootedWait == 0 {
 		cfg.FullyBootedWait = DefaultFullyBootedWait
 	}
@@ -139,6 +146,9 @@ type Client struct {
 	links        int    // links that came up so far
 	lastStart    string // PBX start time seen on the last link, "" if unknown
 	shutdownSeen bool   // a Shutdown event came since the last link up
+	// wait pauses between connection attempts: it returns false when ctx
+	// ended first. Tests replace it to record the pauses.
+	wait func(ctx context.Context, d time.Duration) bool
 }
 
 // New returns a Client for cfg. Call Run to connect.
@@ -151,6 +161,7 @@ func New(cfg Config) *Client {
 		log:      cfg.Logger.With("ami", cfg.Addr),
 		idPrefix: "astcti-" + hex.EncodeToString(b[:]) + "-",
 		runDone:  make(chan struct{}),
+		wait:     sleep,
 	}
 	c.pub.log = c.log
 	return c
@@ -208,7 +219,7 @@ func (c *Client) Go(action *Frame, done chan *Call) *Call {
 	call := c.newCall(action, done, c.cfg.ActionTimeout)
 	cn := c.cur.Load()
 	if cn == nil {
-		call.finish(fmt.Errorf("ami: %s: %w", call.name, ErrDisconnected))
+		call.finish(fmt.Errorf("%s: %w", call.name, ErrDisconnected))
 		return call
 	}
 	cn.send(call)
@@ -225,7 +236,7 @@ func (c *Client) Do(ctx context.Context, action *Frame) (*Call, error) {
 	case <-call.Done:
 		return call, call.Err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("ami: %s: %w", call.name, ctx.Err())
+		return nil, fmt.Errorf("%s: %w", call.name, ctx.Err())
 	}
 }
 

@@ -103,7 +103,7 @@ func (cn *conn) finish() {
 		}
 	}
 	for _, call := range calls {
-		call.finish(fmt.Errorf("ami: %s: %w", call.name, ErrDisconnected))
+		call.finish(fmt.Errorf("%s: %w", call.name, ErrDisconnected))
 	}
 }
 
@@ -112,7 +112,7 @@ func (cn *conn) send(call *Call) {
 	cn.mu.Lock()
 	if cn.closed {
 		cn.mu.Unlock()
-		call.finish(fmt.Errorf("ami: %s: %w", call.name, ErrDisconnected))
+		call.finish(fmt.Errorf("%s: %w", call.name, ErrDisconnected))
 		return
 	}
 	select {
@@ -120,7 +120,7 @@ func (cn *conn) send(call *Call) {
 		cn.mu.Unlock()
 	default:
 		cn.mu.Unlock()
-		call.finish(fmt.Errorf("ami: %s: %w", call.name, ErrQueueFull))
+		call.finish(fmt.Errorf("%s: %w", call.name, ErrQueueFull))
 	}
 }
 
@@ -130,7 +130,7 @@ func (cn *conn) recoverPanic(who string) {
 	if p := recover(); p != nil {
 		panics.Add(1)
 		cn.log.Error("ami: panic in connection goroutine", "goroutine", who, "panic", p, "stack", string(debug.Stack()))
-		cn.fail(fmt.Errorf("ami: internal error in %s: %v", who, p))
+		cn.fail(fmt.Errorf("internal error in %s: %v", who, p))
 	}
 }
 
@@ -177,7 +177,7 @@ func (cn *conn) readErr(what string, err error) error {
 	case errors.Is(err, io.EOF):
 		err = fmt.Errorf("connection closed by asterisk: %w", err)
 	}
-	return fmt.Errorf("ami: %s: %w", what, err)
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // dispatch routes one frame: a response to its call, a list item to its
@@ -287,7 +287,7 @@ func (cn *conn) listItem(id, name string, f *Frame) bool {
 	case EqualFold(f.Get("EventList"), "Complete") || strings.HasSuffix(name, "Complete"):
 		call.Complete = f
 	case len(call.Items) >= maxListItems:
-		err = fmt.Errorf("ami: %s: %w (%d items)", call.name, ErrListTooLong, len(call.Items))
+		err = fmt.Errorf("%s: %w (%d items)", call.name, ErrListTooLong, len(call.Items))
 	default:
 		call.Items = append(call.Items, f)
 		cn.mu.Unlock()
@@ -342,7 +342,7 @@ func (cn *conn) writeLoop() {
 		case call := <-pingDone:
 			pingOut = false
 			if errors.Is(call.Err, ErrActionTimeout) {
-				cn.fail(fmt.Errorf("ami: no answer to ping within %v: %w", call.timeout, ErrPingTimeout))
+				cn.fail(fmt.Errorf("no answer to ping within %v: %w", call.timeout, ErrPingTimeout))
 				return
 			}
 		case <-cn.dead:
@@ -370,7 +370,7 @@ func (cn *conn) write(call *Call, deadlines *deadlineHeap) bool {
 	}
 	cn.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if err := cn.w.Flush(); err != nil {
-		cn.fail(fmt.Errorf("ami: write: %w", err))
+		cn.fail(fmt.Errorf("write: %w", err))
 		return false
 	}
 	return true
@@ -381,7 +381,7 @@ func (cn *conn) writeOne(call *Call, deadlines *deadlineHeap) bool {
 	cn.mu.Lock()
 	if cn.closed {
 		cn.mu.Unlock()
-		call.finish(fmt.Errorf("ami: %s: %w", call.name, ErrDisconnected))
+		call.finish(fmt.Errorf("%s: %w", call.name, ErrDisconnected))
 		return false
 	}
 	cn.pending[call.id] = call
@@ -391,11 +391,11 @@ func (cn *conn) writeOne(call *Call, deadlines *deadlineHeap) bool {
 		delete(cn.pending, call.id)
 		cn.mu.Unlock()
 		if errors.Is(err, ErrUnsafeField) {
-			call.finish(fmt.Errorf("ami: %s: %w", call.name, err)) // nothing was written
+			call.finish(fmt.Errorf("%s: %w", call.name, err)) // nothing was written
 			return true
 		}
-		call.finish(fmt.Errorf("ami: %s: %w", call.name, ErrDisconnected))
-		cn.fail(fmt.Errorf("ami: write: %w", err))
+		call.finish(fmt.Errorf("%s: %w", call.name, ErrDisconnected))
+		cn.fail(fmt.Errorf("write: %w", err))
 		return false
 	}
 	heap.Push(deadlines, deadline{at: at, id: call.id})
@@ -420,7 +420,7 @@ func (cn *conn) expire(deadlines *deadlineHeap) {
 		}
 		cn.mu.Unlock()
 		cn.log.Warn("ami: action timed out", "action", call.name, "actionid", call.id, "timeout", call.timeout)
-		call.finish(fmt.Errorf("ami: %s: %w after %v", call.name, ErrActionTimeout, call.timeout))
+		call.finish(fmt.Errorf("%s: %w after %v", call.name, ErrActionTimeout, call.timeout))
 	}
 }
 

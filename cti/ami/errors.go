@@ -53,3 +53,49 @@ func (e *ActionError) Error() string {
 }
 
 func (e *ActionError) Unwrap() error { return ErrActionFailed }
+
+// RetriesError is the error of Run when Config.Retries connection attempts
+// in a row failed. It wraps ErrRetriesExhausted and the last attempt's
+// error, and reads "AMI ADDR: N connection attempts failed: LAST".
+type RetriesError struct {
+	Addr     string // Config.Addr
+	Attempts int    // the attempts made, all failed
+	Err      error  // the last attempt's error
+}
+
+func (e *RetriesError) Error() string {
+	attempts := "attempts"
+	if e.Attempts == 1 {
+		attempts = "attempt"
+	}
+	return fmt.Sprintf("AMI %s: %d connection %s failed: %v", e.Addr, e.Attempts, attempts, e.Err)
+}
+
+func (e *RetriesError) Unwrap() []error { return []error{ErrRetriesExhausted, e.Err} }
+
+// LoginError is the error of a login that Asterisk refused. It wraps
+// ErrAuth, and says where the secret came from (Config.SecretFrom), never
+// the secret.
+type LoginError struct {
+	Username   string
+	MD5        bool   // the MD5 challenge was used
+	SecretFrom string // Config.SecretFrom
+	Message    string // Asterisk's Message header, e.g. "Authentication failed"
+}
+
+func (e *LoginError) Error() string {
+	how := ""
+	if e.MD5 {
+		how = " with the MD5 challenge"
+	}
+	from := ""
+	if e.SecretFrom != "" {
+		from = "secret from " + e.SecretFrom + "; "
+	}
+	// Asterisk answers the same for a wrong user, a wrong secret and an
+	// address outside the user's permit= (main/manager.c authenticate).
+	return fmt.Sprintf("login as %q%s refused: %s (%scheck the user's secret, permit= and deny= in manager.conf)",
+		e.Username, how, e.Message, from)
+}
+
+func (e *LoginError) Unwrap() error { return ErrAuth }

@@ -42,11 +42,11 @@ func (c *Client) login(ctx context.Context, cn *conn) error {
 	if c.cfg.UseMD5Challenge {
 		call, err := cn.call(ctx, NewAction("Challenge", "AuthType", "MD5"))
 		if err != nil {
-			return fmt.Errorf("ami: login: challenge: %w", err)
+			return fmt.Errorf("login: challenge: %w", err)
 		}
 		challenge := call.Reply.Get("Challenge")
 		if challenge == "" {
-			return fmt.Errorf("ami: login: challenge: %w", ErrAuth)
+			return fmt.Errorf("login: challenge: no challenge in the answer: %w", ErrAuth)
 		}
 		sum := md5.Sum([]byte(challenge + c.cfg.Secret))
 		login = NewAction("Login", "AuthType", "MD5", "Username", c.cfg.Username, "Key", hex.EncodeToString(sum[:]))
@@ -55,10 +55,10 @@ func (c *Client) login(ctx context.Context, cn *conn) error {
 	var ae *ActionError
 	if errors.As(err, &ae) {
 		// "Authentication failed"; Asterisk closes the socket after it.
-		return fmt.Errorf("ami: login as %q: %w: %s", c.cfg.Username, ErrAuth, ae.Message)
+		return &LoginError{Username: c.cfg.Username, MD5: c.cfg.UseMD5Challenge, SecretFrom: c.cfg.SecretFrom, Message: ae.Message}
 	}
 	if err != nil {
-		return fmt.Errorf("ami: login: %w", err)
+		return fmt.Errorf("login as %q: %w", c.cfg.Username, err)
 	}
 	c.log.Debug("ami: logged in", "user", c.cfg.Username, "message", call.Reply.Get("Message"))
 	return nil
@@ -94,7 +94,7 @@ func (c *Client) coreStatus(ctx context.Context, cn *conn) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("ami: core status: %w", err)
+		return time.Time{}, fmt.Errorf("core status: %w", err)
 	}
 	date, clock := call.Reply.Get("CoreStartupDate"), call.Reply.Get("CoreStartupTime")
 	t, err := time.Parse(time.DateTime, date+" "+clock)
@@ -119,7 +119,7 @@ func (cn *conn) call(ctx context.Context, action *Frame) (*Call, error) {
 			return call, call.Err
 		default:
 		}
-		return nil, fmt.Errorf("ami: %s: %w", call.name, cn.err)
+		return nil, cn.err // the caller names the step
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -13,11 +13,12 @@ import (
 // challenge), FullyBooted (where the PBX sends it), CoreStatus for the PBX
 // start time; then subscribers get a LinkUp and the events flow. When the
 // link drops, every pending action fails with ErrDisconnected, subscribers
-// get a LinkDown, and Run tries again after a pause that starts at
-// RetryPause and doubles after each failed attempt (up to a minute, with
-// some jitter). Every failed attempt is logged with its number and error.
-// After Retries consecutive failed retries Run gives up and returns an error
-// wrapping ErrRetriesExhausted and the last attempt's error.
+// get a LinkDown, and Run tries again after RetryPause. A failed attempt
+// is followed by a pause twice the last one, up to RetryMaxPause, each
+// less up to a quarter at random. Every failed attempt is logged with its
+// number and error. When Retries attempts in a row have failed (the first
+// one counts), Run gives up and returns a *RetriesError, which wraps
+// ErrRetriesExhausted and the last attempt's error.
 //
 // Every goroutine Run starts has ended when it returns, and every
 // subscription is closed (ErrClosed). Run may be called once; the owner
@@ -26,7 +27,7 @@ func (c *Client) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.started {
 		c.mu.Unlock()
-		return fmt.Errorf("ami: run called twice: %w", ErrClosed)
+		return fmt.Errorf("run called twice: %w", ErrClosed)
 	}
 	c.started = true
 	if c.closed {
@@ -54,20 +55,16 @@ func (c *Client) Run(ctx context.Context) error {
 			c.log.Warn("ami: link down", "err", err)
 		} else {
 			failures++
-			if c.cfg.Retries > 0 && failures > c.cfg.Retries {
+			if c.cfg.Retries > 0 && failures >= c.cfg.Retries {
 				c.log.Error("ami: connection attempt failed, giving up", "attempt", attempt, "err", err)
-				return fmt.Errorf("ami: %d attempts failed: %w: %w", failures, ErrRetriesExhausted, err)
+				return &RetriesError{Addr: c.cfg.Addr, Attempts: failures, Err: err}
 			}
 		}
 		pause := c.retryPause(failures)
 		if !up {
 			c.log.Warn("ami: connection attempt failed", "attempt", attempt, "err", err, "retry_in", pause)
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !c.wait(ctx, pause) {
 			c.log.Info("ami: stopped")
 			return nil
 		}
@@ -75,15 +72,29 @@ func (c *Client) Run(ctx context.Context) error {
 }
 
 // retryPause is the pause before the next attempt after failures failed
-// ones (0 after a link that was up): RetryPause, doubled per failure up to
-// maxRetryPause, plus up to retryJitter of it at random.
+// ones (0 after a link that was up): RetryPause, doubled per failure after
+// the first up to RetryMaxPause, less up to a quarter of it at random (so
+// that it never exceeds RetryMaxPause), as seatclient's backoff does.
 func (c *Client) retryPause(failures int) time.Duration {
 	d := c.cfg.RetryPause
-	for i := 1; i < failures && d < maxRetryPause; i++ {
+	for i := 1; i < failures && d < c.cfg.RetryMaxPause; i++ {
 		d *= 2
 	}
-	d = min(d, max(maxRetryPause, c.cfg.RetryPause))
-	return d + time.Duration(rand.Float64()*retryJitter*float64(d))
+	d = min(d, c.cfg.RetryMaxPause)
+	d -= time.Duration(rand.Int64N(int64(d)/4 + 1))
+	return max(d, time.Millisecond)
+}
+
+// sleep waits d, or until ctx ends: then it returns false.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // runConn makes one connection attempt and, if the link comes up, serves it
@@ -94,7 +105,7 @@ func (c *Client) runConn(ctx context.Context, attempt int) (up bool, err error) 
 	nc, err := c.cfg.Dial(dctx, "tcp", c.cfg.Addr)
 	cancel()
 	if err != nil {
-		return false, fmt.Errorf("ami: connect %s: %w", c.cfg.Addr, err)
+		return false, err // "dial tcp ADDR: …": the address is there already
 	}
 	cn := newConn(c, nc)
 	nc.SetReadDeadline(time.Now().Add(bannerTimeout))
