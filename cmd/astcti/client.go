@@ -39,8 +39,11 @@ func clientCommand() *cli.Command {
 		Description: `The client runs on an operator's PC. It logs in to the astcti server as
 --user, names its seat by this PC's MAC address, and keeps the session: a
 NOOP every --keepalive, and when the server goes away it reconnects with a
-growing pause (--retry-pause up to --retry-max-pause) and logs in again, for
-ever. At start, --retries N gives up after N failed attempts (0: for ever).
+growing pause (--retry-pause, doubled after each failure up to
+--retry-max-pause, each pause less up to a quarter at random) and logs in
+again, for ever. At start, --retries N makes N connection attempts in all,
+the first one included, and then exits with status 5 (0: for ever), as the
+server's --ami-retries does.
 
 Every event (CallerId: the phone rings; Link: the operator answered;
 Hangup; OriginateResponse) and every status line of the server is printed
@@ -106,8 +109,8 @@ Example:
 			&cli.StringFlag{Name: "tls-ca", Usage: "with TLS, trust the CA certificates of PEM `FILE` instead of the system's", EnvVars: []string{"ASTCTI_TLS_CA"}},
 			&cli.StringFlag{Name: "tls-server-name", Usage: "with TLS, check the server's certificate for `NAME` instead of --server's host", EnvVars: []string{"ASTCTI_TLS_SERVER_NAME"}},
 			&cli.DurationFlag{Name: "keepalive", Value: seatclient.DefaultKeepalive, Usage: "send a NOOP this often (a third of the server's keepalive timeout)", EnvVars: []string{"ASTCTI_KEEPALIVE"}},
-			&cli.IntFlag{Name: "retries", Value: 0, Usage: "connection attempts at start before giving up with exit status 5 (0: for ever)", EnvVars: []string{"ASTCTI_RETRIES"}},
-			&cli.DurationFlag{Name: "retry-pause", Value: seatclient.DefaultRetryPause, Usage: "first pause between connection attempts; it doubles up to --retry-max-pause", EnvVars: []string{"ASTCTI_RETRY_PAUSE"}},
+			&cli.IntFlag{Name: "retries", Value: 0, Usage: "connection attempts in all at start, the first one included, before giving up with exit status 5 (0: for ever)", EnvVars: []string{"ASTCTI_RETRIES"}},
+			&cli.DurationFlag{Name: "retry-pause", Value: seatclient.DefaultRetryPause, Usage: "first pause between connection attempts; it doubles after each failure up to --retry-max-pause, each pause less up to a quarter at random", EnvVars: []string{"ASTCTI_RETRY_PAUSE"}},
 			&cli.DurationFlag{Name: "retry-max-pause", Value: seatclient.DefaultRetryMaxPause, Usage: "longest pause between connection attempts", EnvVars: []string{"ASTCTI_RETRY_MAX_PAUSE"}},
 			&cli.StringFlag{Name: "context", Value: "from-operators", Usage: "the dialplan `CONTEXT` of call EXTEN (an outbound service's)", EnvVars: []string{"ASTCTI_CONTEXT"}},
 			&cli.BoolFlag{Name: "no-open", Usage: "print the URLs of browser actions instead of opening them", EnvVars: []string{"ASTCTI_NO_OPEN"}},
