@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/astcti/astcti/cti"
 	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/config"
 )
 
 func serverCommand() *cli.Command {
@@ -132,7 +134,19 @@ func runServer(c *cli.Context) error {
 		TLS:              tc,
 		TLSReady:         tlsReady,
 	})
-	return serveSignals(c.Context, logger, srv)
+	return configHint(serveSignals(c.Context, logger, srv), c.String("config-dir"))
+}
+
+// configHint adds the next step to an error that says the configuration
+// directory is missing or holds no valid snapshot: write the first one.
+func configHint(err error, dir string) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !errors.Is(err, config.ErrNoSnapshot):
+		return fmt.Errorf("%w (write a first snapshot with: astcti config init %s, or init --demo)", err, dir)
+	case errors.Is(err, config.ErrNoSnapshot):
+		return fmt.Errorf("%w (write a new one with: astcti config init %s, or init --demo)", err, dir)
+	}
+	return err
 }
 
 // serverTLS checks the seat listener flags and loads the TLS certificate,
