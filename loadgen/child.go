@@ -62,7 +62,7 @@ func RunChildIfAsked() (bool, error) {
 	return true, err
 }
 
-// signalContext is done on SIGTERM, SIGINT, or once stdin is closed: the
+// signalContext is done on SIGTERM, SIGINT, SIGHUP, or once stdin is closed: the
 // parent closes it to stop the child, and the kernel closes it when the
 // parent dies.
 func signalContext() (context.Context, context.CancelFunc) {
