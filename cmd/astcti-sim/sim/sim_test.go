@@ -177,7 +177,7 @@ func TestRunErrors(t *testing.T) {
 		{"bad rate", Config{Rate: "lots"}, `rate: bad rate "lots"`},
 		{"AMI port taken", Config{AMIListen: busy.Addr().String()}, "fake PBX: listen tcp " + busy.Addr().String()},
 		{"control port taken", Config{ControlListen: busy.Addr().String()}, "fake PBX: control: listen tcp"},
-		{"seat port taken", Config{SeatListen: busy.Addr().String()}, "server: cti: seats: listen tcp"},
+		{"seat port taken", Config{SeatListen: busy.Addr().String()}, "server: seats: listen tcp"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
