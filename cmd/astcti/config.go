@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -214,9 +213,7 @@ func configValidate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if info, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return configHint(fmt.Errorf("config: %w", err), path)
-	} else if err == nil && info.IsDir() {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
 		log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		s, err := config.LoadDir(c.Context, path, log)
 		if err != nil {

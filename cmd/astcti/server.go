@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -138,13 +137,10 @@ func runServer(c *cli.Context) error {
 }
 
 // configHint adds the next step to an error that says the configuration
-// directory is missing or holds no valid snapshot: write the first one.
+// directory holds no valid snapshot (or does not exist): write one.
 func configHint(err error, dir string) error {
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && !errors.Is(err, config.ErrNoSnapshot):
-		return fmt.Errorf("%w (write a first snapshot with: astcti config init %s, or init --demo)", err, dir)
-	case errors.Is(err, config.ErrNoSnapshot):
-		return fmt.Errorf("%w (write a new one with: astcti config init %s, or init --demo)", err, dir)
+	if errors.Is(err, config.ErrNoSnapshot) {
+		return fmt.Errorf("%w (write one with: astcti config init %s, or init --demo)", err, dir)
 	}
 	return err
 }

@@ -72,7 +72,7 @@ type channel struct {
 	seq      uint64 // creation order
 	half     int8   // 1 or 2 for the halves of a Local channel, else 0
 	dead     bool
-	held     int8 // of a leg, what waits for its call's data (heldRing, heldLink)
+	held     int8 // of a leg, what waits for its call's data (heldRing, heldLink, heldFound)
 	// epoch is the tracker's epoch when the channel was created by a
 	// Newchannel, or its call's variables were last asked for; 0 for a
 	// channel learnt otherwise (confirm.go).

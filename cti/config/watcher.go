@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -105,11 +106,14 @@ func NewWatcher(dir string, h *Holder, log *slog.Logger) *Watcher {
 }
 
 // LoadDir returns the newest valid snapshot of dir, logging each newer file
-// it refuses. It returns ErrNoSnapshot (wrapped) when there is none.
+// it refuses. It returns ErrNoSnapshot (wrapped) when there is none, a
+// missing dir included.
 func LoadDir(ctx context.Context, dir string, log *slog.Logger) (*Snapshot, error) {
 	h := NewHolder(nil)
 	w := NewWatcher(dir, h, log)
-	if err := w.scan(ctx); err != nil {
+	if err := w.scan(ctx); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist", ErrNoSnapshot, dir)
+	} else if err != nil {
 		return nil, err
 	}
 	if s := h.Current(); s != nil {
