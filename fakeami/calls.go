@@ -8,8 +8,13 @@ import (
 
 // incomingCall is a call arriving from outside on a trunk: a SIP/trunk-…
 // channel that enters the dialplan at the call's extension and context.
-// p.mu must be held.
+// During a shutdown the call is refused: it never arrives. p.mu must be
+// held.
 func (p *PBX) incomingCall(call scenarios.Call) {
+	if p.shuttingDown {
+		p.log.Debug("call refused during a shutdown", "from", call.CallerNum, "to", call.Exten+"@"+call.Context)
+		return
+	}
 	from := call.Channel
 	if from == "" {
 		from = scenarios.DefaultChannel

@@ -93,8 +93,12 @@ type dialSpec struct {
 
 // startLeg creates the channel for one interface and starts ringing it.
 // It returns nil when no channel could be made (unreachable phone, bad
-// interface); the owner is then not called. p.mu must be held.
+// interface, a PBX shutting down); the owner is then not called. p.mu
+// must be held.
 func (p *PBX) startLeg(sp dialSpec) *leg {
+	if p.shuttingDown {
+		return nil
+	}
 	iface := strings.TrimSpace(sp.iface)
 	tech, res, ok := strings.Cut(iface, "/")
 	if !ok || res == "" {

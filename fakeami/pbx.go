@@ -80,6 +80,11 @@ type PBX struct {
 	alarmAt   time.Time
 	alarmGen  uint64
 
+	// shuttingDown is set while shutdown hangs every call up: what falls
+	// due meanwhile (traffic behind time, a queue retry) gets no channel,
+	// as Asterisk refuses channel allocation during a shutdown.
+	shuttingDown bool
+
 	// links and the call counters have their own synchronisation, so that
 	// the control API reads them without waiting for mu.
 	links                                   *linkRing

@@ -2,11 +2,13 @@ package fakeami
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/scenarios"
 )
 
 // TestCommandRestartNow: the CLI's restart command, given through the
@@ -55,5 +57,34 @@ func TestCommandRestartNow(t *testing.T) {
 		for f := c2.expect(); f.Event() != "QueueStatusComplete"; f = c2.expect() {
 			assert.NotEqual(t, "QueueMember", f.Event(), "a dynamic member survived the restart")
 		}
+	})
+}
+
+// TestShutdownRefusesNewCalls: a call that falls due while the PBX shuts
+// down (traffic that lags behind, a scheduled call) is refused, as real
+// Asterisk refuses to allocate a channel during a shutdown ("Channel
+// allocation failed: Refusing due to active shutdown", main/channel.c).
+// It failed before: the call was placed between the hangups and the
+// Shutdown event, outlived the restart in no channel list, and was
+// connected to a member the restarted PBX was given, with no Newchannel
+// any session after the restart had seen.
+func TestShutdownRefusesNewCalls(t *testing.T) {
+	bothDialects(t, func(t *testing.T, d Dialect) {
+		tp := newTestPBX(t, d, parseScenario(t, basePBX))
+		// Armed before the call, so at the same instant it runs first,
+		// with the call due and not yet placed.
+		tp.clock.AfterFunc(time.Second, tp.Shutdown)
+		require.NoError(t, tp.Play(&scenarios.Scenario{Calls: []scenarios.Call{{
+			At: time.Second, CallerNum: "1400", CallerName: "Late", Exten: "102", Context: "from-trunk",
+		}}}))
+		tp.advance(time.Second)
+		require.Len(t, tp.rec.find("Shutdown"), 1)
+		assert.Empty(t, tp.rec.find("Newchannel"), "a channel was created during the shutdown")
+
+		tp.queueAdd(t, "astcti-queue", "SIP/201", false)
+		tp.advance(10 * time.Second)
+		links, _ := tp.Links(0, 10)
+		assert.Empty(t, links, "a call placed during the shutdown was connected after it")
+		assert.Empty(t, tp.State().Channels)
 	})
 }

@@ -9,7 +9,8 @@ import "time"
 // forgets its channels, its dynamic queue members (persistentmembers = no:
 // no QueueMemberRemoved is sent) and its counters; uniqueids and channel
 // numbers start again from 0 and StartTime is now. Scheduled calls and
-// traffic go on. It is safe to call from any goroutine.
+// traffic go on, but what falls due while it shuts down gets no channel
+// (a call arriving, a member rung), as Asterisk refuses to allocate one. It is safe to call from any goroutine.
 func (p *PBX) Shutdown() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -30,6 +31,7 @@ func (p *PBX) restartNow() {
 
 // shutdown is Shutdown with p.mu held.
 func (p *PBX) shutdown() {
+	p.shuttingDown = true
 	live := append([]*channel(nil), p.chans.list()...)
 	for _, c := range live {
 		p.em.hangupRequest(c, 4, true, true)
@@ -64,5 +66,6 @@ func (p *PBX) shutdown() {
 		q.callers = nil
 		q.completed, q.abandoned, q.holdtime, q.talktime, q.rrNext = 0, 0, 0, 0, 0
 	}
+	p.shuttingDown = false // the restarted PBX takes calls
 	p.runDue()
 }
