@@ -67,6 +67,7 @@ type reconcile struct {
 	seen    calls.Stats
 	// Drops not logged yet, and when they were last logged.
 	refused, evicted, late uint64
+	unreplayed             uint64 // events a list's resync could not play again (calls.Stats)
 	logged                 time.Time
 }
 
@@ -83,21 +84,25 @@ func (h *hub) trackerDrops(now time.Time) {
 	r.refused += st.Refused - r.seen.Refused
 	r.evicted += st.Evicted - r.seen.Evicted
 	r.late += st.Late - r.seen.Late
+	r.unreplayed += st.Unreplayed - r.seen.Unreplayed
 	r.seen = st
-	if r.refused+r.evicted+r.late == 0 || now.Sub(r.logged) < trackerLogEvery {
+	if r.refused+r.evicted+r.late+r.unreplayed == 0 || now.Sub(r.logged) < trackerLogEvery {
 		return
 	}
 	lim := h.tracker.Limits()
 	attrs := []any{
-		"refused", r.refused, "evicted", r.evicted, "late", r.late, "channels", st.Channels,
+		"refused", r.refused, "evicted", r.evicted, "late", r.late, "unreplayed", r.unreplayed, "channels", st.Channels,
 		"max channels", lim.Channels, "max per interface", lim.ChannelsPerInterface, "max calls per interface", lim.CallsPerInterface,
 	}
-	if r.refused+r.evicted > 0 {
+	switch {
+	case r.refused+r.evicted > 0:
 		h.log.Warn("call tracker: channels refused at its bounds or calls ended to keep a phone's bound (Hangups lost?)", attrs...)
-	} else {
+	case r.unreplayed > 0:
+		h.log.Warn("call tracker: too many events came while a channel list was on its way; calls answered meanwhile may not pop", attrs...)
+	default:
 		h.log.Info("call tracker: events for channels already hung up were ignored", attrs...)
 	}
-	r.refused, r.evicted, r.late, r.logged = 0, 0, 0, now
+	r.refused, r.evicted, r.late, r.unreplayed, r.logged = 0, 0, 0, 0, now
 }
 
 // trackerLimits are the tracker's bounds from the tunables. A seat's
@@ -126,6 +131,7 @@ func (h *hub) resyncDone(p pending, call *ami.Call) {
 			return
 		}
 		h.recon.listing = false
+		h.tracker.ListFailed()
 		h.log.Warn("resync: cannot list the PBX's channels", "action", call.Action.Action(), "periodic", p.periodic, "err", call.Err)
 		return
 	}
@@ -145,6 +151,7 @@ func (h *hub) resyncQueuesDone(p pending, call *ami.Call) {
 		h.log.Warn("resync: cannot list the PBX's queues; calls are told apart by their contexts alone", "err", call.Err)
 		if isDisconnect(call.Err) {
 			h.recon.listing = false
+			h.tracker.ListFailed()
 			return
 		}
 	}

@@ -368,6 +368,11 @@ func (t *Tracker) bridgeEnter(fs *fields) {
 		return
 	}
 	if c.br != nil && c.br.id == id {
+		// Already in (Resync playing the event again, early.go): what
+		// pairing found nothing to tell then may have it now.
+		for _, m := range c.br.members {
+			t.pair(c, m)
+		}
 		return
 	}
 	t.leaveBridge(c)

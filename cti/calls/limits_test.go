@@ -265,3 +265,33 @@ func TestCoalesce(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyEventsBounded: the events kept while a channel list is on its
+// way (early.go) are at most maxEarly; the rest are counted, not kept, and
+// Resync stops keeping them. The events kept are played again once.
+func TestEarlyEventsBounded(t *testing.T) {
+	tk := NewTracker(ruleCatalog())
+	tk.Apply(newch("SIP/trunk-00000000", "0", "300")) // before the Mark: not kept
+	mark := tk.Mark()
+	for i := range maxEarly + 10 {
+		tk.Apply(state(fmt.Sprint("x", i), "Up")) // of channels it does not know
+	}
+	assert.Len(t, tk.early, maxEarly)
+	assert.Equal(t, uint64(10), tk.Stats().Unreplayed)
+	unknown := tk.Stats().Unknown
+
+	tk.Retain(map[string]bool{"0": true}, mark)
+	tk.Resync(Listing{})
+	assert.Empty(t, tk.early)
+	assert.Equal(t, unknown, tk.Stats().Unknown, "what the events count was counted when they came")
+	tk.Apply(state("y", "Up"))
+	assert.Empty(t, tk.early, "kept only from a Mark to its Resync")
+	assert.Equal(t, 1, tk.Len())
+
+	tk.Mark()
+	tk.Apply(state("z", "Up"))
+	tk.ListFailed() // the list will not come
+	assert.Empty(t, tk.early)
+	tk.Apply(state("z", "Up"))
+	assert.Empty(t, tk.early)
+}

@@ -177,24 +177,29 @@ func listPBX(pbx *fakeami.PBX, d fakeami.Dialect) Listing {
 }
 
 // outageCut is one way the link fails around a call: events [lost,
-// back) are lost; the channel list is read at the end of step listAt; a
+// back) are lost; the channel list is read at the end of step listAt and
+// reaches the tracker at the end of step applyAt, after the events of the
+// steps between (the list's answer and the events come to the hub by two
+// ways, and 1.4's list takes two actions, Status then QueueStatus); a
 // Getvar asked in step i is answered at the end of step i+delay with the
 // value the PBX had at the end of step i (events of the steps between are
 // seen before the answer), or never when the link is down then.
 type outageCut struct {
-	lost, back    int
-	listAt, delay int
+	lost, back      int
+	listAt, applyAt int
+	delay           int
 }
 
 func (c outageCut) String() string {
-	return fmt.Sprintf("lost events [%d,%d), list at step %d, Getvar answers %d steps later", c.lost, c.back, c.listAt, c.delay)
+	return fmt.Sprintf("lost events [%d,%d), list at step %d applied at step %d, Getvar answers %d steps later",
+		c.lost, c.back, c.listAt, c.applyAt, c.delay)
 }
 
 // playOutage runs the recorded steps through a tracker as the server's
 // hub does around an outage, and returns what the seat SIP/201 was told,
 // and whether some Getvar was answered only once the seat's phone hung up
-// (or never): the call then ended before its data was known, and its seat
-// need not hear of it.
+// (or never), or the list came only then: the call then ended before its
+// data was known, and its seat need not hear of it.
 func playOutage(steps []outageStep, cut outageCut) (told []Change, tr *Tracker, late bool) {
 	tr = NewTracker(outageCatalog())
 	var seen []Change
@@ -217,6 +222,9 @@ func playOutage(steps []outageStep, cut outageCut) (told []Change, tr *Tracker, 
 			}
 		}
 	}
+	// A phone that hung up after the list was read and before it came
+	// ended its call before the tracker knew of it.
+	late = outage && cut.listAt < hungUp && hungUp <= cut.applyAt
 	n := 0 // the event's index over every step
 	var mark uint64
 	for i, st := range steps {
@@ -239,13 +247,14 @@ func playOutage(steps []outageStep, cut outageCut) (told []Change, tr *Tracker, 
 			mark = tr.Mark()
 		}
 		down := outage && n > cut.lost && n <= cut.back // at the end of the step
-		if outage && i == cut.listAt {
+		if outage && i == cut.applyAt {
+			listing := steps[cut.listAt].listing
 			alive := map[string]bool{}
-			for _, f := range st.listing.Channels {
+			for _, f := range listing.Channels {
 				alive[f.Get("Uniqueid")] = true
 			}
 			seen = append(seen, tr.Retain(alive, mark)...)
-			reqs, rebuilt := tr.Resync(st.listing)
+			reqs, rebuilt := tr.Resync(listing)
 			seen = append(seen, Coalesce(rebuilt)...)
 			ask(i, reqs)
 		}
@@ -337,10 +346,15 @@ func TestOutageAtEveryPoint(t *testing.T) {
 							first = stepOf[back]
 						}
 						for listAt := first; listAt < len(steps); listAt++ {
-							for delay := range 3 {
-								cut := outageCut{lost: lost, back: back, listAt: listAt, delay: delay}
-								checkOutage(t, steps, cut, linkAt, linkStep, c.data)
-								runs++
+							for applyAt := listAt; applyAt < min(listAt+3, len(steps)); applyAt++ {
+								for delay := range 3 {
+									cut := outageCut{lost: lost, back: back, listAt: listAt, applyAt: applyAt, delay: delay}
+									checkOutage(t, steps, cut, linkAt, linkStep, c.data)
+									runs++
+									if t.Failed() {
+										break
+									}
+								}
 								if t.Failed() {
 									break
 								}

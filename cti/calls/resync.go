@@ -110,6 +110,7 @@ func (t *Tracker) Resync(l Listing) ([]VarRequest, []Change) {
 			t.linkFound(leg, c)
 		}
 	}
+	t.replayEarly()
 	return t.TakeVarRequests(), t.flush()
 }
 

@@ -53,9 +53,14 @@ type Tracker struct {
 	// requests made for doubtful calls, until TakeVarRequests (confirm.go).
 	epoch uint32
 	asks  []VarRequest
-	fs    fields
-	out   []Change
-	stats Stats
+	// listing is set from Mark to Resync, while a channel list is on its
+	// way; early are the events about unknown channels kept meanwhile
+	// (early.go).
+	listing bool
+	early   []earlyFrame
+	fs      fields
+	out     []Change
+	stats   Stats
 }
 
 // channel is one Asterisk channel, keyed by its Uniqueid.
@@ -154,8 +159,13 @@ func (t *Tracker) Reset() []Change {
 
 // Mark returns the tracker's position in the creation order of channels:
 // a channel created later than a Mark is newer than it. Take one before
-// asking the PBX for its list of channels, and give it to Retain.
-func (t *Tracker) Mark() uint64 { return t.seq }
+// asking the PBX for its list of channels, and give it to Retain. Until
+// Resync, the events about channels the tracker does not know are kept,
+// and Resync plays them again after the list (early.go).
+func (t *Tracker) Mark() uint64 {
+	t.listing, t.early = true, t.early[:0]
+	return t.seq
+}
 
 // Retain keeps the channels whose uniqueids are in alive and ends the
 // others created no later than mark, as if their Hangup had come: the
@@ -259,6 +269,7 @@ func (t *Tracker) Apply(f *ami.Frame) []Change {
 	t.out = nil
 	t.fs.scan(f)
 	t.dispatch(ev, f)
+	t.keepEarly(ev, f)
 	return t.flush()
 }
 

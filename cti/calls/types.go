@@ -97,5 +97,9 @@ type Stats struct {
 	Evicted   uint64 // legs told of that were ended to keep CallsPerInterface on their interface
 	Late      uint64 // Newchannels (and CoreShowChannel, OriginateResponse) for a uniqueid already hung up, ignored
 	AgedOut   uint64 // channels Retain ended: the PBX's list of channels no longer had them
-	Channels  int    // live channel objects
+	// Unreplayed counts the events that came while a list was on its way
+	// and that Resync could not play again: more than maxEarly came
+	// (early.go).
+	Unreplayed uint64
+	Channels   int // live channel objects
 }
