@@ -6,18 +6,15 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/astcti/astcti/cti/stopsignal"
 	"github.com/astcti/astcti/loadgen"
 	"github.com/astcti/astcti/loadgen/report"
 )
@@ -178,12 +175,15 @@ func run(c *cli.Context) error {
 	}
 	bar := newProgressBar(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter))
 	opts.Progress = bar.show
-	ctx, stop := stopOnSignal(c.Context)
+	// SIGINT, SIGTERM and SIGHUP (the terminal of a foreground run went
+	// away) stop the run's parts as at its end, never killed with the load
+	// generator.
+	ctx, stop := stopsignal.NotifyContext(c.Context)
 	defer stop()
 	res, err := loadgen.Run(ctx, opts)
 	bar.done()
-	if sig := (signalError{}); errors.As(context.Cause(ctx), &sig) {
-		return sig
+	if e, ok := stopsignal.Cause(ctx); ok {
+		return fmt.Errorf("%w: the run was cut short, no report", e)
 	}
 	if err != nil {
 		return err
@@ -308,36 +308,4 @@ func durationOr(d time.Duration) string {
 		return "?"
 	}
 	return d.Round(time.Second).String()
-}
-
-// signalError says that a stop signal cut the run short.
-type signalError struct{ sig os.Signal }
-
-func (e signalError) Error() string {
-	return fmt.Sprintf("stopped on a signal (%v): the run was cut short, no report", e.sig)
-}
-
-// stopOnSignal returns a context cancelled, with a signalError as its
-// cause, by SIGINT, SIGTERM or SIGHUP (the terminal of a foreground run
-// went away): the run's parts are stopped as at its end, never killed with
-// the load generator. stop releases the signals and waits for the watcher.
-func stopOnSignal(parent context.Context) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancelCause(parent)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		select {
-		case s := <-sigs:
-			cancel(signalError{s})
-		case <-done:
-		}
-	}()
-	return ctx, func() {
-		signal.Stop(sigs)
-		close(done)
-		<-exited
-		cancel(nil)
-	}
 }

@@ -5,19 +5,17 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/astcti/astcti/cmd/astcti-sim/sim"
 	"github.com/astcti/astcti/cti/buildinfo"
+	"github.com/astcti/astcti/cti/stopsignal"
 	"github.com/astcti/astcti/fakeami"
 )
 
@@ -89,7 +87,7 @@ func run(c *cli.Context) error {
 	}
 	// SIGHUP stops it too, as a terminal closing would stop any demo run
 	// in it; never silently (status 129).
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := stopsignal.NotifyContext(c.Context)
 	defer stop()
 	err = sim.Run(ctx, sim.Config{
 		Dialect:       dialect,
@@ -107,9 +105,8 @@ func run(c *cli.Context) error {
 		LogLevel:      level,
 		Ready:         readyFile(c.String("ready-file")),
 	})
-	// A signal's cause Is context.Canceled too, but is not it.
-	if cause := context.Cause(ctx); err == nil && cause != nil && cause != context.Canceled {
-		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: stopped on a signal (%v)\n", cause)
+	if e, ok := stopsignal.Cause(ctx); err == nil && ok {
+		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: %v\n", e)
 	}
 	return err
 }

@@ -47,7 +47,7 @@ func TestSIGHUPStops(t *testing.T) {
 	select {
 	case err := <-exited:
 		assert.NoError(t, err, "astcti-sim exits 0 on SIGHUP")
-		assert.Contains(t, stderr.String(), "astcti-sim: stopped on a signal (hangup signal received)")
+		assert.Contains(t, stderr.String(), "astcti-sim: stopped on a signal (SIGHUP)\n")
 	case <-time.After(waitFor):
 		cmd.Process.Kill()
 		<-exited

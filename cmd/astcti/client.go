@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/astcti/astcti/cti/config"
 	"github.com/astcti/astcti/cti/seatclient"
 	"github.com/astcti/astcti/cti/seatproto"
+	"github.com/astcti/astcti/cti/stopsignal"
 )
 
 // Exit codes of `astcti client` (listed in its --help).
@@ -156,7 +156,7 @@ func runClient(c *cli.Context) error {
 	}
 
 	// SIGHUP too: a client whose terminal is gone logs out (signals.go).
-	ctx, stop := signal.NotifyContext(c.Context, clientStopSignals...)
+	ctx, stop := stopsignal.NotifyContext(c.Context)
 	defer stop()
 	// Not waited for: it may stay blocked reading standard input, which
 	// cannot be interrupted; it ends with the process.
@@ -166,7 +166,7 @@ func runClient(c *cli.Context) error {
 		}
 	}()
 	err = client.Run(ctx)
-	logStopSignal(ctx, logger)
+	stopsignal.Log(ctx, logger)
 
 	// Let the programs just started say how they ended (an opener that
 	// failed), without waiting for the ones the operator still uses.

@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/doctor"
+	"github.com/astcti/astcti/cti/stopsignal"
 )
 
 // doctorTimeout bounds a doctor run without --watch; with --watch and no
@@ -33,6 +31,12 @@ the server would load from --config-dir, and prints one line per check:
 
 then a summary ("doctor: 18 OK, 2 WARN, 1 FAIL"). It exits 0 when nothing
 FAILs, 1 otherwise, and 2 on a usage error.
+
+SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal went away) stop it
+cleanly: it ends the watch or the check under way, prints what it found
+and the summary, says "doctor: stopped on a signal (SIGHUP): the checks
+were cut short" on standard error, and exits 1, since the checks did not
+all run.
 
 It checks, in this order:
   config         the newest valid snapshot of --config-dir
@@ -108,7 +112,7 @@ func runDoctor(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit("doctor: "+err.Error(), 2)
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopsignal.NotifyContext(c.Context)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -125,7 +129,11 @@ func runDoctor(c *cli.Context) error {
 	if watch > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "doctor: after the checks, watching for %v: place a call into a service now\n", watch)
 	}
-	if printDoctor(ctx, c.App.Writer, opts).Fail > 0 {
+	s := printDoctor(ctx, c.App.Writer, opts)
+	if e, ok := stopsignal.Cause(ctx); ok {
+		return cli.Exit("doctor: "+e.Error()+": the checks were cut short", 1)
+	}
+	if s.Fail > 0 {
 		return cli.Exit("", 1)
 	}
 	return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -10,34 +9,19 @@ import (
 	"syscall"
 
 	"github.com/astcti/astcti/cti"
+	"github.com/astcti/astcti/cti/stopsignal"
 )
 
-// What the signals do (docs/operations.md, "Signals"). The server: SIGHUP
+// What the signals do (docs/reliability.md, "Signals"). The server: SIGHUP
 // rescans the configuration directory (systemctl reload), SIGINT and
-// SIGTERM stop it cleanly. The client: SIGHUP, SIGINT and SIGTERM stop it
-// cleanly (it logs out), SIGHUP being the terminal it ran in going away.
-// The doctor, which runs for --timeout at most, stops on SIGINT and
-// SIGTERM and keeps SIGHUP's default. SIGQUIT keeps Go's meaning everywhere: a dump of every goroutine
-// and exit status 2, without the clean stop (a tool for debugging a hung
-// process; the next start removes the memberships left, cti/stale.go).
-
-// signalNames names the signals handled, as admins write them.
-var signalNames = map[os.Signal]string{
-	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM",
-}
-
-// clientStopSignals stop the client cleanly: it logs out.
-var clientStopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
-
-// logStopSignal logs the signal that ended ctx, a context of
-// signal.NotifyContext, if one did.
-func logStopSignal(ctx context.Context, log *slog.Logger) {
-	// A signal's cause Is context.Canceled too, but is not it.
-	cause := context.Cause(ctx)
-	if cause != nil && cause != context.Canceled && !errors.Is(cause, context.DeadlineExceeded) {
-		log.Info("stopped on a signal", "signal", cause.Error())
-	}
-}
+// SIGTERM stop it cleanly. The client and the doctor: SIGHUP, SIGINT and
+// SIGTERM stop them cleanly (stopsignal.Stops), SIGHUP being the terminal
+// they ran in going away; the client logs out, the doctor ends its watch
+// and prints what it found. Each names the signal as the server does
+// (stopsignal.Name). SIGQUIT keeps Go's meaning everywhere: a dump of
+// every goroutine and exit status 2, without the clean stop (a tool for
+// debugging a hung process; the next start removes the memberships left,
+// cti/stale.go).
 
 // serveSignals runs srv until ctx is done or SIGINT or SIGTERM arrives,
 // asking it to rescan its configuration on each SIGHUP meanwhile, and
@@ -71,11 +55,11 @@ func serveSignals(ctx context.Context, log *slog.Logger, srv *cti.Server) error 
 					log.Info("configuration rescan not needed: the server reads its configuration as it starts")
 				}
 			case stopped == "":
-				stopped = signalNames[sig]
+				stopped = stopsignal.Name(sig)
 				log.Info("stopping: removing the queue members and telling the seats", "signal", stopped)
 				cancel()
 			default:
-				log.Info("already stopping", "signal", signalNames[sig])
+				log.Info("already stopping", "signal", stopsignal.Name(sig))
 			}
 		}
 	})

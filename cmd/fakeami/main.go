@@ -10,14 +10,13 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/astcti/astcti/cti/buildinfo"
+	"github.com/astcti/astcti/cti/stopsignal"
 	"github.com/astcti/astcti/fakeami"
 	"github.com/astcti/astcti/scenarios"
 )
@@ -91,7 +90,8 @@ steady traffic; several are merged in order over the demo. With --control,
 the HTTP control API (docs/fakeami.md) posts scenarios and traffic, and
 reads the model, the links of answered calls and the process's figures.
 With --replay it plays a recorded .ami trace to every client that logs in.
-SIGINT or SIGTERM stops it within a second; a second signal kills it.
+SIGINT, SIGTERM or SIGHUP stops it within a second; a second signal kills
+it.
 
 Examples:
   fakeami --listen 127.0.0.1:5038 --user astcti --secret s3cret --dialect modern
@@ -159,7 +159,7 @@ func run(c *cli.Context) error {
 	}
 	// SIGHUP stops it too, as a terminal closing would stop any test tool
 	// run in it; never silently (status 129).
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := stopsignal.NotifyContext(context.Background())
 	defer stop()
 	// After the first signal, a second one kills the process as usual.
 	context.AfterFunc(ctx, stop)
@@ -192,9 +192,8 @@ func run(c *cli.Context) error {
 		return err
 	}
 	err = serve(ctx, c, srv, pbx)
-	// A signal's cause Is context.Canceled too, but is not it.
-	if cause := context.Cause(ctx); err == nil && cause != nil && cause != context.Canceled {
-		logger.Info("stopped on a signal", "signal", cause.Error())
+	if err == nil {
+		stopsignal.Log(ctx, logger)
 	}
 	return err
 }

@@ -133,7 +133,7 @@ func TestSIGHUPStops(t *testing.T) {
 	select {
 	case err := <-exited:
 		assert.NoError(t, err, "fakeami exits 0 on SIGHUP")
-		assert.Contains(t, stderr.String(), `msg="stopped on a signal" signal="hangup signal received"`)
+		assert.Contains(t, stderr.String(), `msg="stopped on a signal" signal=SIGHUP`+"\n")
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
 		<-exited

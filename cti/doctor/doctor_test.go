@@ -337,6 +337,27 @@ func TestWatchNoCall(t *testing.T) {
 	assert.Contains(t, r.Fix, "contexts astcti-service, astcti-queue-service")
 }
 
+// TestWatchCutShort: a watch that ctx ends (a signal, --timeout) says
+// how long it watched and that it was cut short, not that no call came
+// in the whole of Options.Watch.
+func TestWatchCutShort(t *testing.T) {
+	p := startFake(t, fakeami.DialectModern)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o := Options{AMI: ami.Config{Addr: p.addr, Username: "astcti", Secret: "s3cret", FullyBootedWait: 50 * time.Millisecond},
+		Model: config.Demo(), Watch: 10 * time.Minute}
+	var rs results
+	Stream(ctx, o, func(r Result) {
+		rs = append(rs, r)
+		if r.Name == "seats" { // the last check: the watch comes next
+			cancel()
+		}
+	})
+	r := rs.get(t, "watch")
+	assert.Equal(t, Warn, r.Status, "%s", r)
+	assert.Regexp(t, `^no event of any call came in the \d+(\.\d+)?m?s before the watch was cut short \(--watch 10m0s\): `, r.Detail)
+}
+
 func TestConnectFails(t *testing.T) {
 	defer func(d time.Duration) { retryPause = d }(retryPause)
 	retryPause = 10 * time.Millisecond

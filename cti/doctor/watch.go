@@ -255,8 +255,10 @@ var watchGrace = time.Second
 // reports which of the events astcti needs it brought.
 func (d *doctor) watch(ctx context.Context) {
 	w := d.s.w
+	start := time.Now()
 	timer := time.NewTimer(d.opts.Watch)
 	defer timer.Stop()
+	cut := false // ctx ended the watch (a signal, --timeout), not the call or Options.Watch
 	select {
 	case <-w.callEnded:
 		grace := time.NewTimer(watchGrace)
@@ -264,14 +266,23 @@ func (d *doctor) watch(ctx context.Context) {
 		case <-grace.C:
 		case <-timer.C:
 		case <-ctx.Done():
+			cut = true
 		}
 		grace.Stop()
 	case <-timer.C:
 	case <-ctx.Done():
+		cut = true
+	}
+	// What the lines say was watched: Options.Watch, or as long as it
+	// lasted if it was cut short (never "no call in 10m0s" after 2 s).
+	span, ended := "in "+d.opts.Watch.String(), "when the watch ended"
+	if cut {
+		span = fmt.Sprintf("in the %v before the watch was cut short (--watch %v)", time.Since(start).Round(100*time.Millisecond), d.opts.Watch)
+		ended = "when the watch was cut short"
 	}
 	r := w.report()
 	if r.call == nil {
-		d.noCallWatched(r)
+		d.noCallWatched(r, span)
 		return
 	}
 	svc := r.call.service
@@ -325,7 +336,7 @@ func (d *doctor) watch(ctx context.Context) {
 		call += ", up before the doctor logged in (its first events were not seen; place a new call for a full check),"
 	}
 	if !r.call.ended {
-		call += ", still up when the watch ended,"
+		call += ", still up " + ended + ","
 	}
 	switch {
 	case len(missing) > 0:
@@ -370,16 +381,18 @@ func (d *doctor) needsVarSet(s config.Service) bool {
 	return false
 }
 
-func (d *doctor) noCallWatched(r watchReport) {
+// noCallWatched reports a watch without a call into a service; span
+// says how long it watched ("in 1m0s").
+func (d *doctor) noCallWatched(r watchReport, span string) {
 	var contexts []string
 	for _, s := range d.services() {
 		if s.Type == config.Inbound {
 			contexts = append(contexts, s.Context)
 		}
 	}
-	detail := fmt.Sprintf("no call into a configured service in %v (%d events of other calls came)", d.opts.Watch, r.callEvents)
+	detail := fmt.Sprintf("no call into a configured service %s (%d events of other calls came)", span, r.callEvents)
 	if r.callEvents == 0 {
-		detail = fmt.Sprintf("no event of any call came in %v: if a call was placed, the user may not read call, or an eventfilter drops the events", d.opts.Watch)
+		detail = fmt.Sprintf("no event of any call came %s: if a call was placed, the user may not read call, or an eventfilter drops the events", span)
 	}
 	fix := "place a test call into a service during the watch"
 	if len(contexts) > 0 {
