@@ -124,3 +124,36 @@ func TestLoginEqualAnswers(t *testing.T) {
 	assert.Contains(t, joined, `reason=throttled user=alice`)
 	assert.Contains(t, joined, `reason=throttled user_hash=`)
 }
+
+// TestLoginCostsACheck: a PASS for a name that has no password to check
+// (an unknown name, a disabled operator) is checked against a stand-in
+// hash, so that its answer costs what a wrong password's does and timing
+// tells no name apart; a PASS the throttle refuses is checked against
+// nothing. (TestUnknownUserCostsACheck: the stand-in costs what a real
+// hash does.)
+func TestLoginCostsACheck(t *testing.T) {
+	cti.ShrinkLoginDelay(t, 100)
+	checks := cti.CountStandInChecks(t)
+	m := config.Demo()
+	m.Operators[1].Enabled = false // bob
+	pbx := startDemoPBX(t)
+	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), Model: m})
+
+	tests := []struct {
+		name, user string
+		want       int64 // stand-in checks of three PASS
+	}{
+		{"wrong password", "alice", 0},
+		{"unknown name", "mallory", 3},
+		{"disabled operator", "bob", 3},
+		{"throttled", "mallory", 0}, // its three failures above
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := checks.Load()
+			answers := failLogins(t, srv, attacker, tc.user, 3)
+			require.Len(t, answers, 3)
+			assert.Equal(t, tc.want, checks.Load()-before, "stand-in checks for %s", tc.user)
+		})
+	}
+}
