@@ -17,8 +17,9 @@ import (
 const attacker = "127.0.0.2"
 
 // failLogins sends USER user and n wrong passwords from address from, three
-// per connection (the third failure closes it), and returns every answer
-// to PASS.
+// per connection, and returns every answer to PASS. It checks that the
+// third failure, checked or refused by the throttle unchecked, closes the
+// connection.
 func failLogins(t *testing.T, srv *ctitest.Server, from, user string, n int) []string {
 	t.Helper()
 	var answers []string
@@ -27,9 +28,13 @@ func failLogins(t *testing.T, srv *ctitest.Server, from, user string, n int) []s
 		st.Expect(`^100 WELCOME`)
 		st.Send("USER " + user)
 		st.Expect(`^100 OK$`)
-		for i := 0; i < 3 && n > 0; i, n = i+1, n-1 {
+		i := 0
+		for ; i < 3 && n > 0; i, n = i+1, n-1 {
 			st.Send("PASS " + config.MD5Hex("wrong"))
 			answers = append(answers, st.Expect(`^101 KO .*$`)[0])
+		}
+		if i == 3 {
+			st.ExpectClosed()
 		}
 		st.Close()
 	}
