@@ -86,3 +86,7 @@ func CountStandInChecks(t testing.TB) *atomic.Int64 {
 	t.Cleanup(func() { dummyOperator = orig })
 	return &n
 }
+
+// SeatActionBurst returns how many PAUSE or ORIG one seat may send at once
+// before the rate limit refuses them.
+func SeatActionBurst() int { return seatActionBurst }
