@@ -180,9 +180,9 @@ func meaning(st seatproto.Status, cmd string) string {
 	case seatproto.CodeLoggedIn:
 		return "logged in"
 	case seatproto.CodeQueue:
-		return "joined queue " + st.Token
+		return "joined queue " + display(st.Token) // as the server sent it: control characters quoted
 	case seatproto.CodeQueueLeft:
-		return "left queue " + st.Token
+		return "left queue " + display(st.Token)
 	case seatproto.CodePauseOK:
 		switch {
 		case strings.HasPrefix(cmd, "PAUSE IN"):
