@@ -214,6 +214,19 @@ func meaning(st seatproto.Status, cmd string) string {
 	return ""
 }
 
+// printable returns s with every character that is not printable (a
+// control character, a bidirectional override) made a space: a server's
+// reason goes into the client's error messages and must not reach the
+// terminal raw.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
 // display returns s as it is when it is non-empty and made of printable
 // characters other than space, '"' and '\', and otherwise quoted with Go
 // escapes.
