@@ -115,11 +115,23 @@ soak:
 	$(BIN)/astcti-loadgen --quiet --seats $(SOAK_SEATS) --rate $(SOAK_CPS) --duration $(SOAK_DURATION) \
 	  --faults all --fault-every $(SOAK_EVERY) --ami-ping $(SOAK_AMI_PING) --json soak.json --report soak.html
 
-## fuzz: every fuzz target for FUZZTIME each (not part of CI)
+## fuzz: every fuzz target for FUZZTIME each (not part of CI); stops at the
+## first failing input, which go test keeps in the package's testdata/fuzz
+# A package whose tests do not build fails the run rather than having its
+# targets skipped. go1.26's fuzz coordinator can end a run that found
+# nothing with "context deadline exceeded" as its time is up
+# (go.dev/issue/75804, fixed in go1.27): without a failing input written,
+# that is said and not counted as a failure.
 fuzz:
-	@for pkg in $$($(GO) list $(PKGS)); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@out=$$(mktemp); trap 'rm -f "$$out" "$$out.rc"' EXIT; \
+	for pkg in $$($(GO) list $(PKGS)); do \
+	  list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; echo "fuzz: cannot list the fuzz targets of $$pkg"; exit 1; }; \
+	  for t in $$(echo "$$list" | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; \
+	    { $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg 2>&1; echo $$? >"$$out.rc"; } | tee "$$out"; \
+	    [ "$$(cat "$$out.rc")" = 0 ] && continue; \
+	    if grep -q 'Failing input written' "$$out" || ! grep -q 'context deadline exceeded' "$$out"; then exit 1; fi; \
+	    echo "fuzz: $$t: Go's fuzztime race (go.dev/issue/75804), no failing input: not a failure"; \
 	  done; \
 	done
 

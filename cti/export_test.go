@@ -1,10 +1,12 @@
 package cti
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/astcti/astcti/cti/ami"
+	"github.com/astcti/astcti/cti/config"
 )
 
 // Sessions returns the operators that have a session on the hub, or nil
@@ -73,3 +75,18 @@ func (s *Server) TrackerLen() (n int) {
 	s.hub.inspect(func(h *hub) { n = h.tracker.Len() })
 	return n
 }
+
+// CountStandInChecks counts, for the test, the password checks run against
+// the stand-in hash of a login that has no real one to check (an unknown
+// name, a disabled operator). Call it before the server starts.
+func CountStandInChecks(t testing.TB) *atomic.Int64 {
+	orig := dummyOperator
+	var n atomic.Int64
+	dummyOperator = func() *config.Operator { n.Add(1); return orig() }
+	t.Cleanup(func() { dummyOperator = orig })
+	return &n
+}
+
+// SeatActionBurst returns how many PAUSE or ORIG one seat may send at once
+// before the rate limit refuses them.
+func SeatActionBurst() int { return seatActionBurst }

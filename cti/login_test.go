@@ -17,8 +17,9 @@ import (
 const attacker = "127.0.0.2"
 
 // failLogins sends USER user and n wrong passwords from address from, three
-// per connection (the third failure closes it), and returns every answer
-// to PASS.
+// per connection, and returns every answer to PASS. It checks that the
+// third failure, checked or refused by the throttle unchecked, closes the
+// connection.
 func failLogins(t *testing.T, srv *ctitest.Server, from, user string, n int) []string {
 	t.Helper()
 	var answers []string
@@ -27,9 +28,13 @@ func failLogins(t *testing.T, srv *ctitest.Server, from, user string, n int) []s
 		st.Expect(`^100 WELCOME`)
 		st.Send("USER " + user)
 		st.Expect(`^100 OK$`)
-		for i := 0; i < 3 && n > 0; i, n = i+1, n-1 {
+		i := 0
+		for ; i < 3 && n > 0; i, n = i+1, n-1 {
 			st.Send("PASS " + config.MD5Hex("wrong"))
 			answers = append(answers, st.Expect(`^101 KO .*$`)[0])
+		}
+		if i == 3 {
+			st.ExpectClosed()
 		}
 		st.Close()
 	}
@@ -123,4 +128,37 @@ func TestLoginEqualAnswers(t *testing.T) {
 	assert.Contains(t, joined, `reason="unknown user" user_hash=`)
 	assert.Contains(t, joined, `reason=throttled user=alice`)
 	assert.Contains(t, joined, `reason=throttled user_hash=`)
+}
+
+// TestLoginCostsACheck: a PASS for a name that has no password to check
+// (an unknown name, a disabled operator) is checked against a stand-in
+// hash, so that its answer costs what a wrong password's does and timing
+// tells no name apart; a PASS the throttle refuses is checked against
+// nothing. (TestUnknownUserCostsACheck: the stand-in costs what a real
+// hash does.)
+func TestLoginCostsACheck(t *testing.T) {
+	cti.ShrinkLoginDelay(t, 100)
+	checks := cti.CountStandInChecks(t)
+	m := config.Demo()
+	m.Operators[1].Enabled = false // bob
+	pbx := startDemoPBX(t)
+	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), Model: m})
+
+	tests := []struct {
+		name, user string
+		want       int64 // stand-in checks of three PASS
+	}{
+		{"wrong password", "alice", 0},
+		{"unknown name", "mallory", 3},
+		{"disabled operator", "bob", 3},
+		{"throttled", "mallory", 0}, // its three failures above
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := checks.Load()
+			answers := failLogins(t, srv, attacker, tc.user, 3)
+			require.Len(t, answers, 3)
+			assert.Equal(t, tc.want, checks.Load()-before, "stand-in checks for %s", tc.user)
+		})
+	}
 }

@@ -150,7 +150,7 @@ func TestSessionLogsNameSeat(t *testing.T) {
 		return ctitest.Check(len(srv.Logs.Lines("seat session ended")) == 1, "not yet")
 	})
 	line := srv.Logs.Lines("seat session ended")[0]
-	for _, attr := range []string{"mac=00:11:22:33:44:01", "interface=SIP/201", "operator=carol"} {
+	for _, attr := range []string{"mac=00:11:22:33:44:01", "interface=SIP/201", "operator=carol", "conn="} {
 		assert.Contains(t, line, attr)
 	}
 }

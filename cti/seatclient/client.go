@@ -340,7 +340,7 @@ func (c *Client) loginError(err error) error {
 	)
 	switch {
 	case errors.As(err, &re):
-		r := &RefusedError{Verb: re.Verb, Reason: re.Status.Text}
+		r := &RefusedError{Verb: re.Verb, Reason: printable(re.Status.Text)}
 		if re.Verb == seatproto.VerbMAC {
 			r.MAC = c.cfg.MAC
 		}

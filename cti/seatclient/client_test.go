@@ -445,6 +445,11 @@ func TestClientRefused(t *testing.T) {
 			sc.expect(`^USER alice$`)
 			sc.send("101 KO no")
 		}, ErrLoginRefused, seatproto.VerbUser, "no", false},
+		{"reason with control characters", func(sc *fakeConn) {
+			sc.send("100 WELCOME")
+			sc.expect(`^USER alice$`)
+			sc.send("101 KO no\x1b[2J\u202eway")
+		}, ErrLoginRefused, seatproto.VerbUser, "no [2J way", false},
 		{"unknown seat", func(sc *fakeConn) {
 			sc.send("100 WELCOME")
 			sc.expect(`^USER alice$`)

@@ -180,9 +180,9 @@ func meaning(st seatproto.Status, cmd string) string {
 	case seatproto.CodeLoggedIn:
 		return "logged in"
 	case seatproto.CodeQueue:
-		return "joined queue " + st.Token
+		return "joined queue " + display(st.Token) // as the server sent it: control characters quoted
 	case seatproto.CodeQueueLeft:
-		return "left queue " + st.Token
+		return "left queue " + display(st.Token)
 	case seatproto.CodePauseOK:
 		switch {
 		case strings.HasPrefix(cmd, "PAUSE IN"):
@@ -212,6 +212,19 @@ func meaning(st seatproto.Status, cmd string) string {
 		return "this operator logged in elsewhere"
 	}
 	return ""
+}
+
+// printable returns s with every character that is not printable (a
+// control character, a bidirectional override) made a space: a server's
+// reason goes into the client's error messages and must not reach the
+// terminal raw.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // display returns s as it is when it is non-empty and made of printable

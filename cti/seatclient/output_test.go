@@ -42,6 +42,8 @@ func TestFormatText(t *testing.T) {
 			"15:04:05 200 astcti-queue (joined queue astcti-queue)"},
 		{"queue left", Note{Kind: NoteStatus, Status: seatproto.LeftQueue("astcti-queue")},
 			"15:04:05 201 astcti-queue (left queue astcti-queue)"},
+		{"queue name with control characters", Note{Kind: NoteStatus, Status: seatproto.InQueue("\r\x1b[2J")},
+			`15:04:05 200 [2J (joined queue "\r\x1b[2J")`},
 		{"pause pending", Note{Kind: NoteStatus, Status: seatproto.PausePending(), Command: "PAUSE IN lunch"},
 			"15:04:05 PAUSE IN lunch: 301 PAUSE PENDING (sent to the PBX, waiting for its confirmation)"},
 		{"paused", Note{Kind: NoteStatus, Status: seatproto.PauseOK(), Command: "PAUSE IN lunch"},
