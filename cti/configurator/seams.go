@@ -84,3 +84,12 @@ func (a LogAuditor) Record(_ context.Context, c Change) error {
 		"key", c.Key, "before", c.Before, "after", c.After)
 	return nil
 }
+
+// The files of the configurator's --data directory.
+const (
+	// WorkingFile is the working configuration database (config.Open).
+	WorkingFile = "working.db"
+	// UsersFile is the manager users' database (config.OpenUsers), also
+	// used by `astcti user`.
+	UsersFile = "users.db"
+)
