@@ -8,10 +8,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"sync"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/astcti/astcti/cti/config"
 )
 
 // TestAuthRequired: every page but the login page, the password-lost
@@ -427,4 +430,44 @@ func TestResetTokenExpires(t *testing.T) {
 	rs.issue("d")
 	assert.Len(t, rs.byUser, 2)
 	assert.False(t, rs.valid("b", b), "the oldest went first")
+}
+
+// countingUsers counts the password checks of the Users it wraps.
+type countingUsers struct {
+	Users
+	mu     sync.Mutex
+	checks int
+}
+
+func (u *countingUsers) Check(ctx context.Context, userid, password string) (config.User, error) {
+	u.mu.Lock()
+	u.checks++
+	u.mu.Unlock()
+	return u.Users.Check(ctx, userid, password)
+}
+
+// TestLoginSameAnswer: an unknown user id, a disabled user and a wrong
+// password get the same page and status, and each costs a password check
+// (bcrypt, in config.Users.Check: the stand-in hash for an unknown one),
+// so neither the answer nor its time tells which user ids exist.
+func TestLoginSameAnswer(t *testing.T) {
+	var counting *countingUsers
+	e := newEnv(t, func(c *Config) {
+		counting = &countingUsers{Users: c.Users}
+		c.Users = counting
+	})
+	ctx := context.Background()
+	_, err := e.users.Create(ctx, "gone", "Gone", testPassword)
+	require.NoError(t, err)
+	require.NoError(t, e.users.Disable(ctx, "gone"))
+	norm := regexp.MustCompile(`value="[^"]*"`)
+	var bodies []string
+	for _, try := range [][2]string{{"nosuchuser", testPassword}, {"gone", testPassword}, {testUser, "wrong password"}} {
+		r := e.client().login(try[0], try[1])
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode, try[0])
+		bodies = append(bodies, norm.ReplaceAllString(r.body, ""))
+	}
+	assert.Equal(t, bodies[0], bodies[1])
+	assert.Equal(t, bodies[0], bodies[2])
+	assert.Equal(t, 3, counting.checks, "one password check each")
 }
