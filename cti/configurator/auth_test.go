@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"testing"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
