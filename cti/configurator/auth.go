@@ -108,7 +108,11 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 				w.Write([]byte(`{"error":"login required"}` + "\n"))
 				return
 			}
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			to := "/login"
+			if h.cookie(r, sessionCookie) != "" {
+				to = "/login?m=expired" // say why the user must log in again
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		if !safeMethod(r.Method) {

@@ -117,6 +117,12 @@ func TestSessionRotatedAtLogin(t *testing.T) {
 	assert.Nil(t, e.h.sessions.get(first), "the session of the first login is ended")
 	assert.NotNil(t, e.h.sessions.get(second))
 	assert.Equal(t, 1, e.h.sessions.len())
+
+	// A session that ended says so on the way to the login page.
+	e.h.sessions.end(second)
+	r := c.get("/seats")
+	assert.Equal(t, "/login?m=expired", r.Header.Get("Location"))
+	assert.Contains(t, c.get("/login?m=expired").body, "Your session has ended: log in again.")
 }
 
 func sessionCookieOf(t *testing.T, c *client, u *url.URL) string {
