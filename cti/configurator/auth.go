@@ -77,9 +77,13 @@ func wantsJSON(r *http.Request) bool {
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
 
 // securityHeaders sets the headers every answer carries.
-func securityHeaders(next http.Handler) http.Handler {
+func (h *Handler) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
+		if h.cfg.Secure {
+			// Served over TLS: the browser is to come back over TLS only.
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
 			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		hd.Set("X-Frame-Options", "DENY")
@@ -115,6 +119,9 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
+		if ss != nil {
+			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ss))
+		}
 		if !safeMethod(r.Method) {
 			want := h.cookie(r, formCookie) // before a login: the double-submit cookie
 			if ss != nil && !public {
@@ -134,9 +141,6 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 					"Reload the page and try again.")
 				return
 			}
-		}
-		if ss != nil {
-			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ss))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -145,6 +145,7 @@ func TestCookieSecureUnderTLS(t *testing.T) {
 	form := rec.Result().Cookies()
 	require.Len(t, form, 1)
 	assert.Equal(t, "__Host-astcti_form", form[0].Name)
+	assert.Equal(t, "max-age=31536000", rec.Header().Get("Strict-Transport-Security"))
 	assert.True(t, form[0].Secure)
 	body := url.Values{"userid": {testUser}, "password": {testPassword}, "csrf": {form[0].Value}}
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(body.Encode()))
@@ -318,6 +319,12 @@ func TestSecurityHeaders(t *testing.T) {
 		assert.Equal(t, "no-referrer", r.Header.Get("Referrer-Policy"))
 	}
 	assert.Equal(t, "no-store", c.get("/seats").Header.Get("Cache-Control"))
+	assert.Empty(t, c.get("/seats").Header.Get("Strict-Transport-Security"), "not without TLS")
+
+	// A refused form of a logged-in user keeps the menubar.
+	r := c.post("/seats", "csrf", "-")
+	assert.Equal(t, http.StatusForbidden, r.StatusCode)
+	assert.Contains(t, r.body, `aria-label="Modules"`)
 }
 
 // TestNoInlineScriptOrStyle: the pages have no inline script, event

@@ -168,7 +168,7 @@ func (h *Handler) routes() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, "There is no page at this address.")
 	})
-	h.handler = securityHeaders(http.NewCrossOriginProtection().Handler(h.gate(mux)))
+	h.handler = h.securityHeaders(http.NewCrossOriginProtection().Handler(h.gate(mux)))
 }
 
 // showModule shows a module of the menubar that this version does not
