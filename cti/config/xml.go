@@ -386,12 +386,12 @@ func (p *xmlParser) service(t xml.StartElement, pos xmlPos, i int) Service {
 					case "operator":
 						mb.Operator = v
 					case "penalty":
-						pen, err := strconv.Atoi(v)
-						if err != nil || pen < 0 {
-							p.problems = append(p.problems, Problem{Line: p.attrLine(cpos, "penalty"),
-								Msg: fmt.Sprintf("<member>: penalty must be an integer >= 0, not %q", v)})
+						pen, err := ParsePenalty(v)
+						if err != nil {
+							p.problems = append(p.problems, Problem{Line: p.attrLine(cpos, "penalty"), Msg: "<member>: " + err.Error(),
+								Kind: KindMember, Index: i, Sub: len(p.members[i]) - 1, Field: "penalty"})
 						}
-						mb.Penalty = max(pen, 0)
+						mb.Penalty = pen
 					default:
 						return false
 					}
