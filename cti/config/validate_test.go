@@ -58,7 +58,9 @@ func TestValidateRules(t *testing.T) {
 		{"bad interface", func(m *Model) { m.Seats[0].Interface = "SIP/201&SIP/202" }, "invalid resource", KindSeat, 0, 0, 7, "interface"},
 		{"duplicate MAC", func(m *Model) { m.Seats = append(m.Seats, Seat{MAC: "00:11:22:33:44:01", Interface: "SIP/202"}) },
 			"duplicate MAC", KindSeat, 1, 0, 0, "mac"},
-		{"duplicate username", func(m *Model) { m.Operators = append(m.Operators, Operator{ID: 3, Username: "alice", PasswordHash: hash}) },
+		{"duplicate username", func(m *Model) {
+			m.Operators = append(m.Operators, Operator{ID: 3, Username: "alice", PasswordHash: hash})
+		},
 			"duplicate username", KindOperator, 1, 0, 3, "username"},
 		{"duplicate service name", func(m *Model) {
 			m.Services = append(m.Services, Service{Name: "sales", Type: Inbound, Context: "other", Trigger: TriggerNone})
