@@ -138,33 +138,8 @@ func (s *Store) Model(ctx context.Context) (*Model, error) {
 // transaction, as an import: rows get new IDs, and the audit log records
 // the sizes of the configuration before and after. m is not modified.
 func (s *Store) Replace(ctx context.Context, m *Model) error {
-	return s.replace(ctx, m, ActionImport, "")
-}
-
-func (s *Store) replace(ctx context.Context, m *Model, action Action, key string) error {
-	if err := m.Validate(); err != nil {
-		return err
-	}
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		before, err := readModel(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, t := range []string{"services_operators", "services_variables", "services", "operators", "seats"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-				return err
-			}
-		}
-		c := m.Clone()
-		c.ClearIDs()
-		if err := setVersions(ctx, tx, c); err != nil {
-			return err
-		}
-		if err := writeModel(ctx, tx, c); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, auditRow{action: action, entity: entityConfig, key: key,
-			before: summaryJSON(before), after: summaryJSON(c)})
+	return s.replaceWith(ctx, m, func(before *Model) auditRow {
+		return auditRow{action: ActionImport, entity: entityConfig, before: summaryJSON(before), after: summaryJSON(m)}
 	})
 }
 
