@@ -152,6 +152,8 @@ func TestParseXMLProblemFields(t *testing.T) {
 <service name="s" type="inbound" context="c" trigger="application" application="/usr/bin/${calleridname}">
 <member operator="a" penalty="+1"/>
 </service>
+<seat mac="00:11:22:33:44:01" interface="SIP/1" colour="blue"/>
+<operator username="b" password="b" enabled="yes"/>
 </astcti-config>`
 	_, err := ParseXML(strings.NewReader(doc))
 	var ve *ValidationError
@@ -164,5 +166,7 @@ func TestParseXMLProblemFields(t *testing.T) {
 	assert.Equal(t, []Problem{
 		{Line: 3, Kind: KindService, Field: "application"},
 		{Line: 4, Kind: KindMember, Sub: 0, Field: "penalty"},
+		{Line: 6, Kind: KindSeat, Field: "colour"},
+		{Line: 7, Kind: KindOperator, Index: 1, Field: "enabled"},
 	}, got, "ParseXML problems: %v", err)
 }
