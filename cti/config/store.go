@@ -269,7 +269,7 @@ func (s *Store) SaveSeat(ctx context.Context, seat *Seat) error {
 		return s.writeSeat(ctx, tx, &c, old)
 	})
 	if err != nil {
-		return err
+		return constraintProblem(err, KindSeat, c.ID, "seat "+c.MAC)
 	}
 	*seat = c
 	return nil
@@ -370,7 +370,7 @@ func (s *Store) SaveOperator(ctx context.Context, o *Operator) error {
 		return s.writeOperator(ctx, tx, &c, old)
 	})
 	if err != nil {
-		return err
+		return constraintProblem(err, KindOperator, c.ID, fmt.Sprintf("operator %q", c.Username))
 	}
 	*o = c
 	return nil
@@ -487,7 +487,7 @@ func (s *Store) SaveService(ctx context.Context, svc *Service) error {
 		return s.writeService(ctx, tx, &c, old)
 	})
 	if err != nil {
-		return err
+		return constraintProblem(err, KindService, c.ID, fmt.Sprintf("service %q", c.Name))
 	}
 	*svc = c
 	return nil
@@ -595,4 +595,31 @@ func setVersions(ctx context.Context, tx *sql.Tx, m *Model) error {
 		m.Services[i].Version = v
 	}
 	return nil
+}
+
+// constraintFields maps the schema's constraints to the field they guard.
+var constraintFields = map[string]string{
+	"seats.mac": "mac", "seat_mac_format": "mac",
+	"seats.interface": "interface", "seat_interface_format": "interface",
+	"operators.username": "username", "operator_username_format": "username",
+	"operator_password_format": "password-hash", "FOREIGN KEY": "",
+	"services.name": "name", "service_name_format": "name", "service_type_enum": "type",
+	"services.context": "context", "service_context_format": "context",
+	"services.queue_name": "queue", "service_queue_name": "queue", "service_outbound_no_queue": "queue",
+	"service_trigger_enum": "trigger", "service_trigger_application": "application",
+}
+
+// constraintProblem turns a write the schema refused, which validation
+// should have refused first, into a problem of the saved row's field, so
+// that a form shows it like any other; other errors pass unchanged.
+func constraintProblem(err error, kind Kind, id int64, item string) error {
+	var ce *ConstraintError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	field, ok := constraintFields[ce.Constraint]
+	if !ok {
+		return err
+	}
+	return &ValidationError{Problems: []Problem{{Msg: item + ": " + ce.Msg, Kind: kind, ID: id, Field: field}}}
 }

@@ -369,3 +369,31 @@ func TestMigrateV2KeepsDataAndVersions(t *testing.T) {
 	assert.Equal(t, ActionEdit, es[0].Action)
 	assert.Equal(t, "admin", es[0].User)
 }
+
+// TestStoreConstraintAsProblem: a row the schema refuses although
+// validation passed (a rule only the schema has) comes back as a problem of
+// the saved row's field.
+func TestStoreConstraintAsProblem(t *testing.T) {
+	ctx := context.Background()
+	s, m := demoStore(t)
+	// A constraint added behind the Store's back stands for a rule of the
+	// schema that validation lacks.
+	_, err := s.db.Exec(`CREATE UNIQUE INDEX seats_description_unique ON seats (description)`)
+	require.NoError(t, err)
+	seat := m.Seats[1]
+	seat.Description = m.Seats[0].Description
+	err = s.SaveSeat(ctx, &seat)
+	var ce *ConstraintError
+	require.True(t, errors.As(err, &ce), "an unknown constraint stays a *ConstraintError: %v", err)
+
+	_, err = s.db.Exec(`DROP INDEX seats_description_unique;
+		CREATE TRIGGER seats_mac_guard BEFORE UPDATE OF mac ON seats BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: seat_mac_format'); END`)
+	require.NoError(t, err)
+	seat = m.Seats[1]
+	seat.MAC = "00:11:22:33:44:0f"
+	err = s.SaveSeat(ctx, &seat)
+	var ve *ValidationError
+	require.True(t, errors.As(err, &ve), "SaveSeat = %v, want a *ValidationError", err)
+	assert.Equal(t, []Problem{{Msg: "seat 00:11:22:33:44:0f: invalid MAC address (want lower-case 00:11:22:33:44:55)",
+		Kind: KindSeat, ID: seat.ID, Field: "mac"}}, ve.Problems)
+}
