@@ -171,7 +171,8 @@ func (v *validator) id(r ref) int64 {
 // the model as a whole: unique MACs, interfaces, usernames, service names
 // and queues; no two enabled-or-not non-queue services on one context;
 // members and fixed seats that exist; placeholders that name a variable of
-// the service or a built-in.
+// the service or a built-in, and none in the program of an application
+// trigger, which is never expanded. Each Problem names its item and field.
 func (m *Model) Validate() error {
 	return m.validate(nil)
 }
