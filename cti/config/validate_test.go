@@ -46,6 +46,11 @@ func TestValidateRules(t *testing.T) {
 		{"placeholder in a browser URL", func(m *Model) {
 			m.Services[0].Trigger, m.Services[0].Application = TriggerBrowser, "https://crm/?c=${calleridname}"
 		}, "", "", 0, 0, 0, ""},
+		{"space in a browser URL", func(m *Model) {
+			m.Services[0].Trigger, m.Services[0].Application = TriggerBrowser, "https://crm/?c=${calleridname}&note=new call"
+		}, `character ' ' is not allowed in a URL (escape it: %20)`, KindService, 0, 0, 9, "application"},
+		{"browser URL without host", func(m *Model) { m.Services[0].Trigger, m.Services[0].Application = TriggerBrowser, "http:///x" },
+			"has no host", KindService, 0, 0, 9, "application"},
 		{"undeclared placeholder in parameters", func(m *Model) { m.Services[0].Parameters = "${nope}" },
 			"placeholder ${nope} names no variable", KindService, 0, 0, 9, "parameters"},
 		{"queue service without queue name", func(m *Model) { m.Services[0].IsQueue = true },
