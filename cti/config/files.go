@@ -284,6 +284,10 @@ func vacuumInto(ctx context.Context, conn execer, dir string) (string, error) {
 		os.Remove(tmp)
 		return "", fmt.Errorf("config: write snapshot: %w", err)
 	}
+	if err := dropAudit(ctx, tmp); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("config: write snapshot: %w", err)
+	}
 	// Check the file exactly as the server will read it.
 	if _, err := readSQLite(ctx, tmp); err != nil {
 		os.Remove(tmp)
@@ -327,6 +331,37 @@ func rollbackJournal(ctx context.Context, path string) error {
 		return err
 	}
 	err = db.PingContext(ctx)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// dropAudit empties the audit log of a fresh snapshot and vacuums it, so
+// that no page of it is left: the log of who changed what (and the rows
+// before and after) is the configurator's, never the server's.
+func dropAudit(ctx context.Context, path string) error {
+	dsn, err := sqlURI(path, "_pragma=journal_mode(DELETE)")
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit'").Scan(&n)
+	if err != nil || n == 0 {
+		return err
+	}
+	res, err := db.ExecContext(ctx, "DELETE FROM audit")
+	if err != nil {
+		return err
+	}
+	if rows, _ := res.RowsAffected(); rows > 0 {
+		_, err = db.ExecContext(ctx, "VACUUM")
+	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

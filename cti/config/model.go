@@ -44,9 +44,9 @@ func (t Trigger) valid() bool {
 //
 // The zero value is an empty, valid configuration.
 type Model struct {
-	Seats     []Seat
-	Operators []Operator
-	Services  []Service
+	Seats     []Seat     `json:"seats"`
+	Operators []Operator `json:"operators"`
+	Services  []Service  `json:"services"`
 }
 
 // Seat is an operator position: the PC the seat client runs on, known by its
@@ -54,71 +54,78 @@ type Model struct {
 type Seat struct {
 	// ID is the row id in the database it was read from, 0 for a new seat
 	// or one read from XML. It is not part of the configuration's content.
-	ID int64
+	ID int64 `json:"id"`
+	// Version is the row's edit counter in the Store, as read: a save or
+	// delete must give the version it read (ErrStale otherwise). 0 for a
+	// new row or one not read from a Store. Not part of the content.
+	Version int64 `json:"version"`
 	// MAC is the PC's MAC address in canonical form, lower-case and colon
 	// separated ("00:11:22:33:44:01"); NormalizeMAC makes it so.
-	MAC string
+	MAC string `json:"mac"`
 	// Interface is the phone's dial string: SIP/201, PJSIP/201,
 	// Local/201@phones, or Local/201@from-queue/n.
-	Interface string
+	Interface string `json:"interface"`
 	// Description is free text for the administrator.
-	Description string
+	Description string `json:"description"`
 }
 
 // Operator is a person who logs in on a seat.
 type Operator struct {
-	// ID is the row id, as for Seat.
-	ID       int64
-	Username string
-	FullName string
+	// ID and Version are the row's id and edit counter, as for Seat.
+	ID       int64  `json:"id"`
+	Version  int64  `json:"version"`
+	Username string `json:"username"`
+	FullName string `json:"fullname"`
 	// PasswordHash is the salted slow hash of the MD5 hex of the password
 	// (see HashPassword). The password itself is never stored.
-	PasswordHash string
+	PasswordHash string `json:"password-hash"`
 	// Seat is the MAC of the operator's fixed seat, or "" for none.
-	Seat string
+	Seat string `json:"seat"`
 	// Enabled operators may log in. A disabled one is refused and a live
 	// session of one is ended when the configuration changes.
-	Enabled bool
+	Enabled bool `json:"enabled"`
 	// BeginPaused operators start their session paused in their queues.
-	BeginPaused bool
+	BeginPaused bool `json:"begin-paused"`
 }
 
 // Service is a telephone service of the dialplan: the context where its
 // calls reach an operator's phone, optionally a queue, and what the seat
 // does when it answers.
 type Service struct {
-	// ID is the row id, as for Seat.
-	ID      int64
-	Name    string
-	Type    ServiceType
-	Context string
+	// ID and Version are the row's id and edit counter, as for Seat; the
+	// version covers the service's variables and members too.
+	ID      int64       `json:"id"`
+	Version int64       `json:"version"`
+	Name    string      `json:"name"`
+	Type    ServiceType `json:"type"`
+	Context string      `json:"context"`
 	// IsQueue services send their calls to Queue: the server adds the seats
 	// of their logged-in operators to it as members.
-	IsQueue bool
-	Queue   string
-	Trigger Trigger
+	IsQueue bool    `json:"is-queue"`
+	Queue   string  `json:"queue"`
+	Trigger Trigger `json:"trigger"`
 	// Application is the program to run (TriggerApplication) or the URL to
 	// open (TriggerBrowser); Parameters is the program's argument string.
 	// Both may contain ${name} placeholders (see Placeholders).
-	Application string
-	Parameters  string
+	Application string `json:"application"`
+	Parameters  string `json:"parameters"`
 	// Enabled services are monitored; the calls of a disabled one are not
 	// notified and its queue gets no members.
-	Enabled bool
+	Enabled bool `json:"enabled"`
 	// Variables are the names of the channel variables the dialplan sets
 	// for this service (Set(customer_id=...)); the values come from the PBX.
 	// Their order is the declared one, the order of <appdata> for seats.
-	Variables []string
+	Variables []string `json:"variables"`
 	// Members are the operators of the service, by username.
-	Members []Member
+	Members []Member `json:"members"`
 }
 
 // Member is an operator's membership of a service.
 type Member struct {
-	Operator string
+	Operator string `json:"operator"`
 	// Penalty is the queue penalty the operator's seat gets in the
 	// service's queue (QueueAdd Penalty). 0 is the best.
-	Penalty int
+	Penalty int `json:"penalty"`
 }
 
 // Clone returns a deep copy of m.
@@ -163,15 +170,16 @@ func (m *Model) Normalize() {
 	}
 }
 
-// ClearIDs sets every ID to 0, leaving only the configuration's content.
+// ClearIDs sets every ID and Version to 0, leaving only the
+// configuration's content.
 func (m *Model) ClearIDs() {
 	for i := range m.Seats {
-		m.Seats[i].ID = 0
+		m.Seats[i].ID, m.Seats[i].Version = 0, 0
 	}
 	for i := range m.Operators {
-		m.Operators[i].ID = 0
+		m.Operators[i].ID, m.Operators[i].Version = 0, 0
 	}
 	for i := range m.Services {
-		m.Services[i].ID = 0
+		m.Services[i].ID, m.Services[i].Version = 0, 0
 	}
 }

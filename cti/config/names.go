@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -176,4 +178,22 @@ func checkText(s string, max int) error {
 		}
 	}
 	return nil
+}
+
+// MaxPenalty is the largest queue penalty (Asterisk keeps it in an int).
+const MaxPenalty = math.MaxInt32
+
+// ParsePenalty parses a queue penalty as an administrator types it, in a
+// form or an XML attribute: decimal digits only (no sign, no spaces, no
+// letters), from 0 to MaxPenalty. It is the one parser of the numeric
+// field, so the configurator and the XML reader refuse the same values.
+func ParsePenalty(s string) (int, error) {
+	if s == "" || len(s) > 10 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("penalty must be an integer >= 0, not %q", s)
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n > MaxPenalty {
+		return 0, fmt.Errorf("penalty %s out of range 0..%d", s, MaxPenalty)
+	}
+	return n, nil
 }

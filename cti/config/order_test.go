@@ -146,7 +146,7 @@ func TestMigrateV1KeepsVariables(t *testing.T) {
 	defer s.Close()
 	_, version, err := schemaVersion(ctx, s.db)
 	require.NoError(t, err)
-	assert.Equal(t, 2, version)
+	assert.Equal(t, SchemaVersion(), version)
 	m, err = s.Model(ctx)
 	require.NoError(t, err)
 	check(m)

@@ -29,6 +29,7 @@ var (
 var configMigrations = []string{
 	configV1,
 	configV2, // services_variables.position: variables keep their declared order
+	configV3, // rows' versions (stale edits refused) and the audit log
 }
 
 var (
@@ -36,6 +37,8 @@ var (
 	configV1 string
 	//go:embed schema/config_v2.sql
 	configV2 string
+	//go:embed schema/config_v3.sql
+	configV3 string
 )
 
 // SchemaVersion returns the configuration schema version this build writes
@@ -230,13 +233,13 @@ func quickCheck(ctx context.Context, q execer) ([]Problem, error) {
 // are skipped here and reported by foreignKeyProblems.
 func readModel(ctx context.Context, q execer) (*Model, error) {
 	m := &Model{}
-	rows, err := q.QueryContext(ctx, "SELECT id, mac, interface, description FROM seats ORDER BY mac")
+	rows, err := q.QueryContext(ctx, "SELECT id, version, mac, interface, description FROM seats ORDER BY mac")
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var s Seat
-		if err := rows.Scan(&s.ID, &s.MAC, &s.Interface, &s.Description); err != nil {
+		if err := rows.Scan(&s.ID, &s.Version, &s.MAC, &s.Interface, &s.Description); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -245,14 +248,14 @@ func readModel(ctx context.Context, q execer) (*Model, error) {
 	if err := closeRows(rows); err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT o.id, o.username, o.fullname, o.password_hash, coalesce(s.mac, ''), o.enabled, o.begin_paused
+	rows, err = q.QueryContext(ctx, `SELECT o.id, o.version, o.username, o.fullname, o.password_hash, coalesce(s.mac, ''), o.enabled, o.begin_paused
 		FROM operators o LEFT JOIN seats s ON s.id = o.seat_id ORDER BY o.username`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var o Operator
-		if err := rows.Scan(&o.ID, &o.Username, &o.FullName, &o.PasswordHash, &o.Seat, &o.Enabled, &o.BeginPaused); err != nil {
+		if err := rows.Scan(&o.ID, &o.Version, &o.Username, &o.FullName, &o.PasswordHash, &o.Seat, &o.Enabled, &o.BeginPaused); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -261,7 +264,7 @@ func readModel(ctx context.Context, q execer) (*Model, error) {
 	if err := closeRows(rows); err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT id, name, type, context, is_queue, queue_name, "trigger", application, param_string, enabled
+	rows, err = q.QueryContext(ctx, `SELECT id, version, name, type, context, is_queue, queue_name, "trigger", application, param_string, enabled
 		FROM services ORDER BY name`)
 	if err != nil {
 		return nil, err
@@ -269,7 +272,7 @@ func readModel(ctx context.Context, q execer) (*Model, error) {
 	byID := map[int64]int{}
 	for rows.Next() {
 		var s Service
-		if err := rows.Scan(&s.ID, &s.Name, &s.Type, &s.Context, &s.IsQueue, &s.Queue, &s.Trigger, &s.Application, &s.Parameters, &s.Enabled); err != nil {
+		if err := rows.Scan(&s.ID, &s.Version, &s.Name, &s.Type, &s.Context, &s.IsQueue, &s.Queue, &s.Trigger, &s.Application, &s.Parameters, &s.Enabled); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -348,8 +351,8 @@ func writeModel(ctx context.Context, tx execer, m *Model) error {
 }
 
 func insertSeat(ctx context.Context, tx execer, s *Seat) error {
-	err := tx.QueryRowContext(ctx, "INSERT INTO seats (mac, interface, description) VALUES (?, ?, ?) RETURNING id",
-		s.MAC, s.Interface, s.Description).Scan(&s.ID)
+	err := tx.QueryRowContext(ctx, "INSERT INTO seats (mac, interface, description, version) VALUES (?, ?, ?, ?) RETURNING id, version",
+		s.MAC, s.Interface, s.Description, max(s.Version, 1)).Scan(&s.ID, &s.Version)
 	return dbError(err)
 }
 
@@ -358,9 +361,9 @@ func insertOperator(ctx context.Context, tx execer, o *Operator) error {
 	if err != nil {
 		return err
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO operators (username, fullname, password_hash, seat_id, enabled, begin_paused)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		o.Username, o.FullName, o.PasswordHash, seatID, o.Enabled, o.BeginPaused).Scan(&o.ID)
+	err = tx.QueryRowContext(ctx, `INSERT INTO operators (username, fullname, password_hash, seat_id, enabled, begin_paused, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, version`,
+		o.Username, o.FullName, o.PasswordHash, seatID, o.Enabled, o.BeginPaused, max(o.Version, 1)).Scan(&o.ID, &o.Version)
 	return dbError(err)
 }
 
@@ -377,9 +380,9 @@ func seatIDOf(ctx context.Context, tx execer, mac string) (sql.NullInt64, error)
 }
 
 func insertService(ctx context.Context, tx execer, s *Service) error {
-	err := tx.QueryRowContext(ctx, `INSERT INTO services (name, type, context, is_queue, queue_name, "trigger", application, param_string, enabled)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		s.Name, string(s.Type), s.Context, s.IsQueue, s.Queue, string(s.Trigger), s.Application, s.Parameters, s.Enabled).Scan(&s.ID)
+	err := tx.QueryRowContext(ctx, `INSERT INTO services (name, type, context, is_queue, queue_name, "trigger", application, param_string, enabled, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version`,
+		s.Name, string(s.Type), s.Context, s.IsQueue, s.Queue, string(s.Trigger), s.Application, s.Parameters, s.Enabled, max(s.Version, 1)).Scan(&s.ID, &s.Version)
 	if err != nil {
 		return dbError(err)
 	}

@@ -82,20 +82,21 @@ func TestStoreCRUD(t *testing.T) {
 
 	// Deleting the seat leaves carol with no fixed seat; deleting carol
 	// removes her memberships.
-	require.NoError(t, s.DeleteSeat(ctx, seat.ID))
+	require.NoError(t, s.DeleteSeat(ctx, seat.ID, seat.Version))
 	m, err = s.Model(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "", m.Operators[0].Seat)
-	require.NoError(t, s.DeleteOperator(ctx, op.ID))
+	op = m.Operators[0] // its version moved with its seat's removal
+	require.NoError(t, s.DeleteOperator(ctx, op.ID, op.Version))
 	m, err = s.Model(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, m.Services[0].Members)
-	require.NoError(t, s.DeleteService(ctx, svc.ID))
+	require.NoError(t, s.DeleteService(ctx, svc.ID, m.Services[0].Version))
 	m, err = s.Model(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, &Model{}, m)
 
-	assert.True(t, errors.Is(s.DeleteService(ctx, 42), ErrNotFound))
+	assert.True(t, errors.Is(s.DeleteService(ctx, 42, 1), ErrNotFound))
 	ghost := Seat{ID: 42, MAC: "00:11:22:33:44:01", Interface: "SIP/1"}
 	assert.True(t, errors.Is(s.SaveSeat(ctx, &ghost), ErrNotFound))
 }

@@ -3,17 +3,70 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 )
 
-// Problem is one thing wrong with a configuration.
+// Kind names the kind of item of a Model a Problem is about.
+type Kind string
+
+// The kinds of items; KindNone is for a problem about no one item (an XML
+// syntax error, an unknown element, a broken reference in a file).
+const (
+	KindNone     Kind = ""
+	KindSeat     Kind = "seat"
+	KindOperator Kind = "operator"
+	KindService  Kind = "service"
+	KindVariable Kind = "variable" // a service's variable: Index is the service's, Sub the variable's
+	KindMember   Kind = "member"   // a service's member: Index is the service's, Sub the member's
+)
+
+func (k Kind) String() string { return string(k) }
+
+// Problem is one thing wrong with a configuration. Besides its message it
+// says which item and which field it is about, so that a form can show it
+// next to its field (see FieldKey).
 type Problem struct {
 	// Line is the line of the XML file the problem is on, 0 when the
 	// configuration did not come from XML.
 	Line int
 	// Msg names the item and says what is wrong with it.
 	Msg string
+	// Kind is the kind of item the problem is about, KindNone when it is
+	// about no one item.
+	Kind Kind
+	// Index is the item's index in Model.Seats, Model.Operators or
+	// Model.Services; for a variable or a member, the index of its service.
+	// For a Store save it is the index of the edited row in the model the
+	// save would make, which is the row given to the save.
+	Index int
+	// Sub is the index of a variable in its service's Variables or of a
+	// member in its Members, 0 otherwise.
+	Sub int
+	// ID is the item's row id in the Store (Seat.ID, Operator.ID,
+	// Service.ID; for a variable or a member, its service's ID): 0 for a
+	// new row or one that came from XML.
+	ID int64
+	// Field is the attribute the problem is about, as the XML format and
+	// the configurator's forms name it ("mac", "interface", "username",
+	// "password-hash", "seat", "name", "queue", "application",
+	// "parameters", "penalty", "operator", ...), or "" for the item as a
+	// whole.
+	Field string
+}
+
+// FieldKey names the problem's field within the form of its item: the
+// Field itself ("mac"), or for a service's variable or member
+// "variable.SUB.FIELD" and "member.SUB.FIELD" ("member.2.penalty"), so
+// that a service's form can put the message beside the right row. It is ""
+// for a problem about no field.
+func (p Problem) FieldKey() string {
+	switch p.Kind {
+	case KindVariable, KindMember:
+		return string(p.Kind) + "." + strconv.Itoa(p.Sub) + "." + p.Field
+	}
+	return p.Field
 }
 
 func (p Problem) String() string {
@@ -73,14 +126,45 @@ type locator func(ref) int
 type validator struct {
 	problems []Problem
 	loc      locator
+	m        *Model // for the IDs of the items, nil for a lone row
+	// stored words the uniqueness problems for a Store save, which names
+	// the row being saved, not the n-th element of a file.
+	stored bool
 }
+
+var refKinds = [...]Kind{refNone: KindNone, refSeat: KindSeat, refOperator: KindOperator,
+	refService: KindService, refVariable: KindVariable, refMember: KindMember}
 
 func (v *validator) add(r ref, format string, args ...any) {
 	line := 0
 	if v.loc != nil {
 		line = v.loc(r)
 	}
-	v.problems = append(v.problems, Problem{Line: line, Msg: fmt.Sprintf(format, args...)})
+	p := Problem{Line: line, Msg: fmt.Sprintf(format, args...), Kind: refKinds[r.kind], Index: r.i, Sub: r.j, Field: r.attr}
+	p.ID = v.id(r)
+	v.problems = append(v.problems, p)
+}
+
+// id returns the row id of the item r names, 0 when unknown.
+func (v *validator) id(r ref) int64 {
+	if v.m == nil || r.i < 0 {
+		return 0
+	}
+	switch r.kind {
+	case refSeat:
+		if r.i < len(v.m.Seats) {
+			return v.m.Seats[r.i].ID
+		}
+	case refOperator:
+		if r.i < len(v.m.Operators) {
+			return v.m.Operators[r.i].ID
+		}
+	case refService, refVariable, refMember:
+		if r.i < len(v.m.Services) {
+			return v.m.Services[r.i].ID
+		}
+	}
+	return 0
 }
 
 // Validate checks m completely and returns a *ValidationError listing every
@@ -88,13 +172,14 @@ func (v *validator) add(r ref, format string, args ...any) {
 // the model as a whole: unique MACs, interfaces, usernames, service names
 // and queues; no two enabled-or-not non-queue services on one context;
 // members and fixed seats that exist; placeholders that name a variable of
-// the service or a built-in.
+// the service or a built-in, and none in the program of an application
+// trigger, which is never expanded. Each Problem names its item and field.
 func (m *Model) Validate() error {
 	return m.validate(nil)
 }
 
 func (m *Model) validate(loc locator) error {
-	v := &validator{loc: loc}
+	v := &validator{loc: loc, m: m}
 	v.model(m)
 	if len(v.problems) == 0 {
 		return nil
@@ -109,7 +194,9 @@ func (v *validator) model(m *Model) {
 		r := ref{kind: refSeat, i: i}
 		v.seat(r, s)
 		if s.MAC != "" {
-			if j, dup := seats[s.MAC]; dup {
+			if j, dup := seats[s.MAC]; dup && v.stored {
+				v.add(ref{kind: refSeat, i: i, attr: "mac"}, "seat %s: a seat with this MAC address already exists", s.MAC)
+			} else if dup {
 				v.add(ref{kind: refSeat, i: i, attr: "mac"}, "seat %s: duplicate MAC (also seat %d)", s.MAC, j+1)
 			} else {
 				seats[s.MAC] = i
@@ -117,7 +204,9 @@ func (v *validator) model(m *Model) {
 		}
 		if s.Interface != "" {
 			k := InterfaceKey(s.Interface)
-			if j, dup := ifaces[k]; dup {
+			if j, dup := ifaces[k]; dup && v.stored {
+				v.add(ref{kind: refSeat, i: i, attr: "interface"}, "seat %s: another seat already has this interface (seat %s has %s)", s.MAC, m.Seats[j].MAC, m.Seats[j].Interface)
+			} else if dup {
 				v.add(ref{kind: refSeat, i: i, attr: "interface"}, "seat %s: interface %s is also the interface of seat %s", s.MAC, s.Interface, m.Seats[j].MAC)
 			} else {
 				ifaces[k] = i
@@ -128,7 +217,9 @@ func (v *validator) model(m *Model) {
 	for i, o := range m.Operators {
 		v.operator(ref{kind: refOperator, i: i}, o)
 		if o.Username != "" {
-			if users[o.Username] {
+			if users[o.Username] && v.stored {
+				v.add(ref{kind: refOperator, i: i, attr: "username"}, "operator %q: an operator with this username already exists", o.Username)
+			} else if users[o.Username] {
 				v.add(ref{kind: refOperator, i: i, attr: "username"}, "operator %q: duplicate username", o.Username)
 			}
 			users[o.Username] = true
@@ -145,20 +236,26 @@ func (v *validator) model(m *Model) {
 	for i, s := range m.Services {
 		v.service(i, s, users)
 		if s.Name != "" {
-			if names[s.Name] {
+			if names[s.Name] && v.stored {
+				v.add(ref{kind: refService, i: i, attr: "name"}, "service %q: a service with this name already exists", s.Name)
+			} else if names[s.Name] {
 				v.add(ref{kind: refService, i: i, attr: "name"}, "service %q: duplicate name", s.Name)
 			}
 			names[s.Name] = true
 		}
 		switch {
 		case s.IsQueue && s.Queue != "":
-			if other, dup := queues[s.Queue]; dup {
+			if other, dup := queues[s.Queue]; dup && v.stored {
+				v.add(ref{kind: refService, i: i, attr: "queue"}, "service %q: another service already uses this queue (service %q)", s.Name, other)
+			} else if dup {
 				v.add(ref{kind: refService, i: i, attr: "queue"}, "service %q: queue %s is also the queue of service %q (a queue call's service is decided by its queue)", s.Name, s.Queue, other)
 			} else {
 				queues[s.Queue] = s.Name
 			}
 		case !s.IsQueue && s.Context != "":
-			if other, dup := contexts[s.Context]; dup {
+			if other, dup := contexts[s.Context]; dup && v.stored {
+				v.add(ref{kind: refService, i: i, attr: "context"}, "service %q: another service without a queue already uses this context (service %q): a call there would be ambiguous", s.Name, other)
+			} else if dup {
 				v.add(ref{kind: refService, i: i, attr: "context"}, "service %q: context %s is also the context of service %q: two services without a queue on one context are ambiguous", s.Name, s.Context, other)
 			} else {
 				contexts[s.Context] = s.Name
@@ -259,15 +356,15 @@ func (v *validator) service(i int, s Service, users map[string]bool) {
 	}
 	switch s.Trigger {
 	case TriggerApplication:
-		if s.Application == "" {
-			v.add(at("application"), "service %s: trigger application needs an application", name)
-		}
+		v.program(at("application"), name, s.Application)
 	case TriggerBrowser:
 		lower := strings.ToLower(s.Application)
 		if s.Application == "" {
 			v.add(at("application"), "service %s: trigger browser needs a URL in application", name)
 		} else if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 			v.add(at("application"), "service %s: trigger browser needs an http:// or https:// URL, not %q", name, s.Application)
+		} else if err := checkURLTemplate(s.Application); err != nil {
+			v.add(at("application"), "service %s: application: %v", name, err)
 		}
 	}
 	vars := map[string]bool{}
@@ -286,6 +383,9 @@ func (v *validator) service(i int, s Service, users map[string]bool) {
 		vars[vn] = true
 	}
 	for _, f := range []struct{ attr, val string }{{"application", s.Application}, {"parameters", s.Parameters}} {
+		if f.attr == "application" && s.Trigger == TriggerApplication {
+			continue // never expanded: v.program refuses any placeholder
+		}
 		names, err := Placeholders(f.val)
 		if err != nil {
 			v.add(at(f.attr), "service %s: %s: %v", name, f.attr, err)
@@ -312,4 +412,52 @@ func (v *validator) service(i int, s Service, users map[string]bool) {
 			v.add(ref{kind: refMember, i: i, j: j, attr: "penalty"}, "service %s: member %q: penalty %d out of range 0..%d", name, mb.Operator, mb.Penalty, math.MaxInt32)
 		}
 	}
+}
+
+// program checks the program of an application trigger. The server never
+// expands it (cti/notify.go: only the parameters are, so a caller cannot
+// choose what runs), so a placeholder there would reach the seat as the
+// literal text "${name}" in the program's path: refused, with where to put
+// it instead.
+func (v *validator) program(r ref, service, prog string) {
+	switch {
+	case strings.TrimSpace(prog) == "":
+		v.add(r, "service %s: trigger application needs an application", service)
+	case strings.Contains(prog, "${"):
+		v.add(r, "service %s: application %q: a placeholder in the program is never expanded (only the parameters are, so a caller cannot choose what runs): name a fixed program and put the placeholder in parameters", service, prog)
+	case strings.TrimSpace(prog) != prog:
+		v.add(r, "service %s: application %q: spaces around the program name (the seat would look for a program of that name, spaces included)", service, prog)
+	}
+}
+
+// checkURLTemplate refuses a browser URL the seat would refuse to open
+// whatever the call's values (seatclient.CheckURL): the server escapes the
+// placeholders' values, but the URL's own text reaches the seat as written,
+// so a space or a quote there, or a URL with no host, failed every pop.
+func checkURLTemplate(tmpl string) error {
+	u := Expand(tmpl, func(string) string { return "x" })
+	for i := 0; i < len(u); i++ {
+		if !urlByte(u[i]) {
+			return fmt.Errorf("character %q is not allowed in a URL (escape it: %%%02X)", u[i], u[i])
+		}
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if p.Host == "" || p.Opaque != "" {
+		return fmt.Errorf("URL %q has no host", tmpl)
+	}
+	return nil
+}
+
+// urlByte reports whether c may appear in a URL as the seat client opens
+// it: RFC 3986's unreserved and reserved characters and '%' (the same set
+// as seatclient's urlByte).
+func urlByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -268,6 +269,15 @@ func TestWatcherIgnoresTempFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(r.dir, "."+later+".broken.tmp"), data[:100], 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(r.dir, next), data, 0o600))
 	r.waitCurrent(next, 5*time.Second)
+	// OnChange runs just after the swap that waitCurrent sees.
+	checkFor(t, 5*time.Second, func() error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.changes) == 0 {
+			return errors.New("no OnChange yet")
+		}
+		return nil
+	})
 	r.mu.Lock()
 	assert.Empty(t, r.refused, "temp files are never read")
 	assert.Len(t, r.changes, 1)

@@ -67,6 +67,14 @@ type xmlParser struct {
 
 	seats, operators, services []xmlPos
 	variables, members         [][]xmlPos
+	cur                        ref // the item being parsed, for its problems' Kind and indexes
+}
+
+// attrProblem records a problem of attribute attr of the item being parsed
+// (p.cur), at the attribute's line.
+func (p *xmlParser) attrProblem(pos xmlPos, attr, msg string) {
+	p.problems = append(p.problems, Problem{Line: p.attrLine(pos, attr), Msg: msg,
+		Kind: refKinds[p.cur.kind], Index: p.cur.i, Sub: p.cur.j, Field: attr})
 }
 
 func (p *xmlParser) line(off int) int {
@@ -213,14 +221,17 @@ func (p *xmlParser) root(m *Model, t xml.StartElement, pos xmlPos) {
 			switch qname(t.Name) {
 			case "seat":
 				p.seats = append(p.seats, pos)
+				p.cur = ref{kind: refSeat, i: len(m.Seats)}
 				m.Seats = append(m.Seats, p.seat(t, pos))
 				p.leaf(t)
 			case "operator":
 				p.operators = append(p.operators, pos)
+				p.cur = ref{kind: refOperator, i: len(m.Operators)}
 				m.Operators = append(m.Operators, p.operator(t, pos))
 				p.leaf(t)
 			case "service":
 				p.services = append(p.services, pos)
+				p.cur = ref{kind: refService, i: len(m.Services)}
 				p.variables = append(p.variables, nil)
 				p.members = append(p.members, nil)
 				m.Services = append(m.Services, p.service(t, pos, len(m.Services)))
@@ -245,12 +256,12 @@ func (p *xmlParser) attrs(t xml.StartElement, pos xmlPos, set func(name, value s
 	for _, a := range t.Attr {
 		name := qname(a.Name)
 		if seen[name] {
-			p.problems = append(p.problems, Problem{Line: p.attrLine(pos, name), Msg: fmt.Sprintf("<%s>: duplicate attribute %s", t.Name.Local, name)})
+			p.attrProblem(pos, name, fmt.Sprintf("<%s>: duplicate attribute %s", t.Name.Local, name))
 			continue
 		}
 		seen[name] = true
 		if a.Name.Space != "" || !set(name, a.Value) {
-			p.problems = append(p.problems, Problem{Line: p.attrLine(pos, a.Name.Local), Msg: fmt.Sprintf("<%s>: unknown attribute %s", t.Name.Local, name)})
+			p.attrProblem(pos, a.Name.Local, fmt.Sprintf("<%s>: unknown attribute %s", t.Name.Local, name))
 		}
 	}
 }
@@ -262,7 +273,7 @@ func (p *xmlParser) boolAttr(pos xmlPos, elem, name, value string, dst *bool) {
 	case "false":
 		*dst = false
 	default:
-		p.problems = append(p.problems, Problem{Line: p.attrLine(pos, name), Msg: fmt.Sprintf("<%s>: %s must be true or false, not %q", elem, name, value)})
+		p.attrProblem(pos, name, fmt.Sprintf("<%s>: %s must be true or false, not %q", elem, name, value))
 	}
 }
 
@@ -318,15 +329,13 @@ func (p *xmlParser) operator(t xml.StartElement, pos xmlPos) Operator {
 	if hasPassword {
 		switch {
 		case o.PasswordHash != "":
-			p.problems = append(p.problems, Problem{Line: p.attrLine(pos, "password"),
-				Msg: fmt.Sprintf("operator %q: both password and password-hash", o.Username)})
+			p.attrProblem(pos, "password", fmt.Sprintf("operator %q: both password and password-hash", o.Username))
 		case password == "":
-			p.problems = append(p.problems, Problem{Line: p.attrLine(pos, "password"),
-				Msg: fmt.Sprintf("operator %q: empty password", o.Username)})
+			p.attrProblem(pos, "password", fmt.Sprintf("operator %q: empty password", o.Username))
 			o.PasswordHash = "-" // reported here, not again as missing
 		default:
 			if err := o.SetPassword(password); err != nil {
-				p.problems = append(p.problems, Problem{Line: p.attrLine(pos, "password"), Msg: fmt.Sprintf("operator %q: %v", o.Username, err)})
+				p.attrProblem(pos, "password", fmt.Sprintf("operator %q: %v", o.Username, err))
 			}
 		}
 	}
@@ -368,6 +377,7 @@ func (p *xmlParser) service(t xml.StartElement, pos xmlPos, i int) Service {
 			switch qname(t.Name) {
 			case "variable":
 				p.variables[i] = append(p.variables[i], cpos)
+				p.cur = ref{kind: refVariable, i: i, j: len(s.Variables)}
 				name := ""
 				p.attrs(t, cpos, func(n, v string) bool {
 					if n == "name" {
@@ -380,18 +390,18 @@ func (p *xmlParser) service(t xml.StartElement, pos xmlPos, i int) Service {
 				p.leaf(t)
 			case "member":
 				p.members[i] = append(p.members[i], cpos)
+				p.cur = ref{kind: refMember, i: i, j: len(s.Members)}
 				mb := Member{}
 				p.attrs(t, cpos, func(n, v string) bool {
 					switch n {
 					case "operator":
 						mb.Operator = v
 					case "penalty":
-						pen, err := strconv.Atoi(v)
-						if err != nil || pen < 0 {
-							p.problems = append(p.problems, Problem{Line: p.attrLine(cpos, "penalty"),
-								Msg: fmt.Sprintf("<member>: penalty must be an integer >= 0, not %q", v)})
+						pen, err := ParsePenalty(v)
+						if err != nil {
+							p.attrProblem(cpos, "penalty", "<member>: "+err.Error())
 						}
-						mb.Penalty = max(pen, 0)
+						mb.Penalty = pen
 					default:
 						return false
 					}
