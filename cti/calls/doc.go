@@ -111,6 +111,9 @@
 // Status: BridgedChannel): there a channel in a service's context is the
 // service leg, its queue told by QueueStatus where several queue services
 // share the context (testdata/ami-lists). Their seats hear only Link.
+// The list is the PBX's state at one moment and reaches the tracker after
+// events that followed it, so the events from Mark to Resync are kept and
+// played again after the list (early.go).
 //
 // A call whose events were lost (LostEvents: the link dropped, or the server
 // fell behind) or that was learnt from a list is doubtful: a Set may have
