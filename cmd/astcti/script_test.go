@@ -82,6 +82,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"waitlog":   cmdWaitLog,
 	}
 	maps.Copy(cmds, e2eCmds)
+	maps.Copy(cmds, userCmds)
 	return cmds
 }
 
