@@ -15,6 +15,7 @@ import (
 var userCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"managerlogin": cmdManagerLogin,
 	"filemode":     cmdFileMode,
+	"ptyexec":      cmdPtyExec,
 }
 
 // cmdManagerLogin checks a manager user's login in the data directory DIR
