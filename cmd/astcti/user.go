@@ -9,9 +9,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -20,6 +23,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/stopsignal"
 )
 
 // The configurator's data directory (--data) holds its working database
@@ -355,14 +359,14 @@ func readPassword(c *cli.Context, userid string) (string, error) {
 			return "", userUsage(c, "standard input is not a terminal, so the password cannot be asked for: give it as one line on standard input with --password-stdin")
 		}
 		fd := int(f.Fd())
-		p1, err := promptPassword(c.App.ErrWriter, fd, fmt.Sprintf("New password for %s: ", userid))
+		p1, err := promptPassword(c, fd, fmt.Sprintf("New password for %s: ", userid))
 		if err != nil {
 			return "", userFail(c, "read the password: %v (nothing changed)", err)
 		}
 		if err := checkPasswordLength(p1); err != nil {
 			return "", userFail(c, "%v (nothing changed)", err)
 		}
-		p2, err := promptPassword(c.App.ErrWriter, fd, "Again: ")
+		p2, err := promptPassword(c, fd, "Again: ")
 		if err != nil {
 			return "", userFail(c, "read the password: %v (nothing changed)", err)
 		}
@@ -390,10 +394,56 @@ func checkPasswordLength(p string) error {
 	return nil
 }
 
-func promptPassword(w io.Writer, fd int, prompt string) (string, error) {
+// promptPassword asks for a password on the terminal fd with echo off.
+// A signal that stops the program (Ctrl-C) while it waits gives the
+// terminal its echo back before the program dies of it: term.ReadPassword
+// restores it only when the read returns, and a blocked read of a
+// terminal cannot be cancelled.
+func promptPassword(c *cli.Context, fd int, prompt string) (string, error) {
+	w := c.App.ErrWriter
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", err
+	}
+	var sigs []os.Signal
+	for _, s := range stopsignal.Stops() {
+		if !signal.Ignored(s) { // an ignored one stays ignored (nohup)
+			sigs = append(sigs, s)
+		}
+	}
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, sigs...)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-done:
+		case sig := <-caught:
+			term.Restore(fd, state)
+			fmt.Fprintf(w, "\nastcti %s: %v: nothing changed\n", userCmdName(c), stopsignal.Error{Signal: sig})
+			signal.Stop(caught)
+			// Die of it, as the program would have without this watch;
+			// where a signal cannot be sent to oneself, exit as a shell
+			// reports a death by signal.
+			if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+				<-done // the signal ends the process first
+				return
+			}
+			code := 1
+			if n, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(n)
+			}
+			os.Exit(code)
+		}
+	}()
 	fmt.Fprint(w, prompt)
 	b, err := term.ReadPassword(fd)
 	fmt.Fprintln(w) // the Enter was not echoed
+	signal.Stop(caught)
+	close(done)
+	wg.Wait()
 	return string(b), err
 }
 

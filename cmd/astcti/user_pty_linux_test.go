@@ -19,10 +19,13 @@ import (
 // cmdPtyExec runs a program on a new pseudo-terminal (its standard input,
 // output and error) and types the lines of FILE, each once the program has
 // turned the terminal's echo off, as a person types a password after its
-// prompt: ptyexec CODE FILE PROGRAM [ARGS...]. It checks the exit status
-// and keeps everything the terminal showed (prompts, and any echo) as
-// stdout. The environment variable ASTCTI_CONFIGURATOR_DATA of the script
-// is passed on.
+// prompt: ptyexec CODE FILE PROGRAM [ARGS...]. A line ^C is Ctrl-C instead
+// (the terminal sends SIGINT: the program runs in its own session, with
+// the terminal as its controlling terminal). It checks the exit status (-1:
+// killed by a signal) and keeps as stdout everything the terminal showed
+// (prompts, and any echo), then "[echo on]" or "[echo off]": the state the
+// program left the terminal in. The environment is the test's without its
+// ASTCTI_ variables, plus the script's ASTCTI_CONFIGURATOR_DATA if set.
 func cmdPtyExec(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 {
 		ts.Fatalf("usage: ptyexec CODE FILE PROGRAM [ARGS...]")
@@ -40,8 +43,16 @@ func cmdPtyExec(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	cmd := exec.Command(path, args[3:]...)
 	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = append(os.Environ(), "ASTCTI_CONFIGURATOR_DATA="+ts.Getenv("ASTCTI_CONFIGURATOR_DATA"))
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ASTCTI_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if v := ts.Getenv("ASTCTI_CONFIGURATOR_DATA"); v != "" {
+		cmd.Env = append(cmd.Env, "ASTCTI_CONFIGURATOR_DATA="+v)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
 		slave.Close()
 		ts.Fatalf("ptyexec: %v", err)
@@ -118,6 +129,9 @@ func cmdPtyExec(ts *testscript.TestScript, neg bool, args []string) {
 		if exited {
 			break
 		}
+		if strings.TrimSpace(line) == "^C" {
+			line = "\x03"
+		}
 		_, err := master.Write([]byte(line))
 		ts.Check(err)
 		// Then wait for it to be read, so the next line is not taken for
@@ -139,8 +153,16 @@ func cmdPtyExec(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("ptyexec: %s did not exit within %v; the terminal showed:\n%s", args[2], waitFor, out.String())
 		}
 	}
+	var t syscall.Termios
+	if err := ioctl(slave.Fd(), syscall.TCGETS, unsafe.Pointer(&t)); err != nil {
+		ts.Fatalf("ptyexec: TCGETS: %v", err)
+	}
 	cleanup()
-	fmt.Fprint(ts.Stdout(), strings.ReplaceAll(out.String(), "\r\n", "\n"))
+	echo := "[echo on]"
+	if t.Lflag&syscall.ECHO == 0 {
+		echo = "[echo off]"
+	}
+	fmt.Fprint(ts.Stdout(), strings.ReplaceAll(out.String(), "\r\n", "\n"), "\n", echo, "\n")
 	got := 0
 	var ee *exec.ExitError
 	if errors.As(waitErr, &ee) {
