@@ -412,7 +412,9 @@ func promptPassword(c *cli.Context, fd int, prompt string) (string, error) {
 		}
 	}
 	caught := make(chan os.Signal, 1)
-	signal.Notify(caught, sigs...)
+	if len(sigs) > 0 { // none would be every signal
+		signal.Notify(caught, sigs...)
+	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
