@@ -279,19 +279,31 @@ func findUsers(c *cli.Context, missingOK bool) (path string, exists bool, err er
 	case errors.Is(err, fs.ErrNotExist):
 		return "", false, userFail(c, "no manager users: the data directory %s does not exist (create the first user with: %s)", dir, first)
 	case err != nil:
-		return "", false, userFail(c, "%v", err)
+		return "", false, userFail(c, "%v%s", err, permissionHint(err))
 	case !info.IsDir():
 		return "", false, userFail(c, "--data %s is not a directory", dir)
 	}
-	switch _, err := os.Stat(path); {
+	// Opened here, read-write, so that a file of another user is named as
+	// such, where SQLite would say only "unable to open database file".
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	switch {
 	case errors.Is(err, fs.ErrNotExist) && missingOK:
 		return path, false, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return "", false, userFail(c, "no manager users: %s does not exist (create the first user with: %s)", path, first)
 	case err != nil:
-		return "", false, userFail(c, "%v", err)
+		return "", false, userFail(c, "%v%s", err, permissionHint(err))
 	}
+	f.Close()
 	return path, true, nil
+}
+
+// permissionHint is what to do about a file the command may not open.
+func permissionHint(err error) string {
+	if !errors.Is(err, fs.ErrPermission) {
+		return ""
+	}
+	return " (run it as the configurator's system user, who owns the data directory: sudo -u astcti astcti user ...)"
 }
 
 // openUsers opens the manager users' database of --data, which must exist.
@@ -316,7 +328,7 @@ func openUsersFile(c *cli.Context, path string) (*config.Users, error) {
 // (SQLite gives its -wal and -shm files the database's mode).
 func createUsers(c *cli.Context, path string) (*config.Users, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, userFail(c, "create the data directory: %v", err)
+		return nil, userFail(c, "create the data directory: %v%s", err, permissionHint(err))
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
@@ -325,7 +337,7 @@ func createUsers(c *cli.Context, path string) (*config.Users, error) {
 		err = nil // made meanwhile, by another add or the configurator
 	}
 	if err != nil {
-		return nil, userFail(c, "%v", err)
+		return nil, userFail(c, "%v%s", err, permissionHint(err))
 	}
 	return openUsersFile(c, path)
 }
@@ -386,7 +398,7 @@ func checkPasswordLength(p string) error {
 		return errors.New("the password is empty")
 	}
 	if n := utf8.RuneCountInString(p); n < config.MinManagerPassword {
-		return fmt.Errorf("the password is too short: %d characters, it needs at least %d", n, config.MinManagerPassword)
+		return fmt.Errorf("the password is too short: it needs at least %d characters, it has %d", config.MinManagerPassword, n)
 	}
 	if len(p) > 72 {
 		return fmt.Errorf("the password is too long: %d bytes, bcrypt takes at most 72", len(p))
