@@ -32,6 +32,7 @@ and originates their calls. Run "astcti COMMAND --help" for each command.`,
 			configCommand(),
 			clientCommand(),
 			doctorCommand(),
+			configuratorCommand(),
 			userCommand(),
 		},
 	}

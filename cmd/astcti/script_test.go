@@ -80,6 +80,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"httpget":   cmdHTTPGet,
 		"signal":    cmdSignal,
 		"waitlog":   cmdWaitLog,
+		"waiturl":   cmdWaitURL,
 	}
 	maps.Copy(cmds, e2eCmds)
 	maps.Copy(cmds, userCmds)

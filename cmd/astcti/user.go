@@ -23,32 +23,26 @@ import (
 	"golang.org/x/term"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/configurator"
 	"github.com/astcti/astcti/cti/stopsignal"
 )
 
-// The configurator's data directory (--data) holds its working database
-// and the manager users' database. astcti user and astcti configurator
-// find them there through these names, so the two never disagree.
-const (
-	// ConfiguratorDataEnv is the environment variable of --data.
-	ConfiguratorDataEnv = "ASTCTI_CONFIGURATOR_DATA"
-	// DefaultConfiguratorData is --data when neither the flag nor the
-	// environment sets it (beside the server's /var/lib/astcti/config).
-	DefaultConfiguratorData = "/var/lib/astcti/configurator"
-	// ManagerUsersFile is the manager users' database in the data directory.
-	ManagerUsersFile = "users.db"
-)
+// ConfiguratorDataEnv is the environment variable of --data, the
+// configurator's data directory, for astcti user as for astcti
+// configurator.
+const ConfiguratorDataEnv = "ASTCTI_CONFIGURATOR_DATA"
 
 // ManagerUsersPath returns the path of the manager users' database in the
-// configurator's data directory dir.
-func ManagerUsersPath(dir string) string { return filepath.Join(dir, ManagerUsersFile) }
+// configurator's data directory dir: the file astcti configurator opens.
+func ManagerUsersPath(dir string) string { return filepath.Join(dir, configurator.UsersFile) }
 
-// dataFlag is --data, the same for astcti user and astcti configurator.
+// dataFlag is astcti user's --data. It has no default, as the
+// configurator's has none: a default here could add the first user in a
+// directory that the configurator does not read.
 func dataFlag() *cli.StringFlag {
 	return &cli.StringFlag{
 		Name:    "data",
-		Value:   DefaultConfiguratorData,
-		Usage:   "the configurator's data `DIR`ectory; the manager users are in its " + ManagerUsersFile,
+		Usage:   "the configurator's data `DIR`ectory (its --data); the manager users are in its " + configurator.UsersFile + " (required)",
 		EnvVars: []string{ConfiguratorDataEnv},
 	}
 }
@@ -58,11 +52,11 @@ func dataFlag() *cli.StringFlag {
 const maxPasswordLine = 1024
 
 var userDescription = `The manager users are the logins of the web configurator (astcti
-configurator). They live in their own SQLite file, ` + ManagerUsersFile + ` in the
-configurator's data directory (--data, or ` + ConfiguratorDataEnv + ` in the
-environment, as for astcti configurator; default ` + DefaultConfiguratorData + `),
-never in a configuration snapshot: the server never sees them. Passwords are
-stored as bcrypt hashes.
+configurator). They live in their own SQLite file, ` + configurator.UsersFile + ` in the
+configurator's data directory: --data DIR, or ` + ConfiguratorDataEnv + ` in the
+environment, the same as astcti configurator's (required: there is no
+default). They never reach a configuration snapshot: the server never sees
+them. Passwords are stored as bcrypt hashes.
 
 Use these commands to create the first account, and to get back in when a
 password is lost or every account is disabled. They are safe to run while
@@ -81,9 +75,9 @@ Exit status:
   2  bad flags or arguments
 
 Examples:
-  sudo -u astcti astcti user add admin --name "Ada Admin"
-  sudo -u astcti astcti user list
-  sudo -u astcti astcti user passwd admin
+  sudo -u astcti astcti user add --data /var/lib/astcti/configurator admin --name "Ada Admin"
+  sudo -u astcti astcti user list --data /var/lib/astcti/configurator
+  sudo -u astcti astcti user passwd --data /var/lib/astcti/configurator admin
   printf '%s\n' "$PASSWORD" | astcti user add --password-stdin --data /srv/cfg ops --name "Ops Robot"`
 
 var minPasswordText = fmt.Sprintf("%d characters (at most 72 bytes: bcrypt's limit)", config.MinManagerPassword)
@@ -103,10 +97,11 @@ func userCommand() *cli.Command {
 			{
 				Name:      "add",
 				Usage:     "add an enabled manager user, asking for its password",
-				ArgsUsage: `USERID --name "Full Name"`,
+				ArgsUsage: `USERID [--name "Full Name"]`,
 				Description: `add creates the manager user USERID (letters, digits and . _ @ -, at most
-64), enabled, with its full name (--name, required) and a password asked for
-twice on the terminal, or read from standard input with --password-stdin.
+64), enabled, with its full name (--name; none if not given) and a password
+asked for twice on the terminal, or read from standard input with
+--password-stdin.
 The data directory is created (mode 0700) if missing, and the users' file
 is made readable by its owner only.
 
@@ -114,12 +109,11 @@ The first account of a new configurator is made this way; then log in to
 the configurator with it.
 
 Examples:
-  sudo -u astcti astcti user add admin --name "Ada Admin"
-  astcti user add --data /srv/cfg admin --name "Ada Admin"
-  astcti user add ops --name "Ops Robot" --password-stdin < ops-password.txt`,
+  sudo -u astcti astcti user add --data /var/lib/astcti/configurator admin --name "Ada Admin"
+  astcti user add --data /srv/cfg ops --name "Ops Robot" --password-stdin < ops-password.txt`,
 				Flags: []cli.Flag{
 					dataFlag(),
-					&cli.StringFlag{Name: "name", Usage: "the user's full `NAME`, shown in the configurator and its audit log (required)"},
+					&cli.StringFlag{Name: "name", Usage: "the user's full `NAME`, shown in the configurator and its audit log"},
 					passwordStdinFlag(),
 				},
 				OnUsageError: userOnUsageError,
@@ -135,7 +129,7 @@ password is not needed: this is the way back in when it is lost. A disabled
 user stays disabled (astcti user enable USERID).
 
 Examples:
-  sudo -u astcti astcti user passwd admin
+  sudo -u astcti astcti user passwd --data /var/lib/astcti/configurator admin
   astcti user passwd --data /srv/cfg admin --password-stdin < new-password.txt`,
 				Flags:        []cli.Flag{dataFlag(), passwordStdinFlag()},
 				OnUsageError: userOnUsageError,
@@ -150,7 +144,7 @@ audit log, but refuses its logins until astcti user enable USERID. It warns
 when no enabled manager user is left.
 
 Example:
-  sudo -u astcti astcti user disable bob`,
+  sudo -u astcti astcti user disable --data /var/lib/astcti/configurator bob`,
 				Flags:        []cli.Flag{dataFlag()},
 				OnUsageError: userOnUsageError,
 				Action:       func(c *cli.Context) error { return userSetEnabled(c, false) },
@@ -163,7 +157,7 @@ Example:
 (astcti user passwd USERID sets a new one).
 
 Example:
-  sudo -u astcti astcti user enable bob`,
+  sudo -u astcti astcti user enable --data /var/lib/astcti/configurator bob`,
 				Flags:        []cli.Flag{dataFlag()},
 				OnUsageError: userOnUsageError,
 				Action:       func(c *cli.Context) error { return userSetEnabled(c, true) },
@@ -178,8 +172,8 @@ and their hashes are never shown. --json prints a JSON array of objects
 with the fields userid, full_name, enabled and created (RFC 3339) instead.
 
 Examples:
-  sudo -u astcti astcti user list
-  astcti user list --data /srv/cfg --json`,
+  sudo -u astcti astcti user list --data /var/lib/astcti/configurator
+  ASTCTI_CONFIGURATOR_DATA=/srv/cfg astcti user list --json`,
 				Flags: []cli.Flag{
 					dataFlag(),
 					&cli.BoolFlag{Name: "json", Usage: "print a JSON array instead of a table (for scripts)"},
@@ -268,9 +262,9 @@ func shellQuote(s string) string {
 func findUsers(c *cli.Context, missingOK bool) (path string, exists bool, err error) {
 	dir := c.String("data")
 	if dir == "" {
-		return "", false, userUsage(c, "--data (or %s) is empty: the configurator's data directory is needed", ConfiguratorDataEnv)
+		return "", false, userUsage(c, "--data DIR (or %s) is required: the configurator's data directory, its --data", ConfiguratorDataEnv)
 	}
-	first := cmdline(c, `astcti user add USERID --name "Full Name"`)
+	first := cmdline(c, `astcti user add USERID`)
 	path = ManagerUsersPath(dir)
 	info, err := os.Stat(dir)
 	switch {
@@ -488,9 +482,6 @@ func userAdd(c *cli.Context) error {
 		return err
 	}
 	name := c.String("name")
-	if strings.TrimSpace(name) == "" {
-		return userUsage(c, `--name "Full Name" is required`)
-	}
 	path, exists, err := findUsers(c, true)
 	if err != nil {
 		return err
@@ -526,7 +517,11 @@ func userAdd(c *cli.Context) error {
 	if err != nil {
 		return userFail(c, "%v (nothing changed)", err)
 	}
-	fmt.Fprintf(c.App.Writer, "manager user %q (%s) added: log in to the configurator as %s\n", usr.UserID, usr.FullName, usr.UserID)
+	full := ""
+	if usr.FullName != "" {
+		full = " (" + usr.FullName + ")"
+	}
+	fmt.Fprintf(c.App.Writer, "manager user %q%s added: log in to the configurator as %s\n", usr.UserID, full, usr.UserID)
 	return nil
 }
 
@@ -653,7 +648,7 @@ func userList(c *cli.Context) error {
 		return enc.Encode(out)
 	}
 	if len(all) == 0 {
-		fmt.Fprintf(c.App.ErrWriter, "no manager users yet (create the first with: %s)\n", cmdline(c, `astcti user add USERID --name "Full Name"`))
+		fmt.Fprintf(c.App.ErrWriter, "no manager users yet (create the first with: %s)\n", cmdline(c, `astcti user add USERID`))
 		return nil
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 8, 2, ' ', 0)
@@ -663,7 +658,11 @@ func userList(c *cli.Context) error {
 		if !u.Enabled {
 			enabled = "no"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.UserID, u.FullName, enabled, u.Created.UTC().Format("2006-01-02 15:04:05Z"))
+		full := u.FullName
+		if full == "" {
+			full = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.UserID, full, enabled, u.Created.UTC().Format("2006-01-02 15:04:05Z"))
 	}
 	return tw.Flush()
 }

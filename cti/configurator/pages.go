@@ -1,0 +1,180 @@
+package configurator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// assetVersion changes with the assets' content: the pages name
+// /assets/app.css?v=VERSION, so a browser never keeps an old copy.
+var assetVersion = func() string {
+	sum := sha256.New()
+	fs.WalkDir(assetFS, "assets", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := assetFS.ReadFile(path)
+			sum.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(sum.Sum(nil)[:6])
+}()
+
+// pageNames are the pages, each templates/NAME.html with the layout.
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "module"}
+
+func parsePages() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"asset": func(name string) string { return "/assets/" + name + "?v=" + assetVersion },
+		"fieldOf": func(f fielder, name, label, value, help string, max int, required bool) fieldArgs {
+			return fieldArgs{F: f, Name: name, Label: label, Value: value, Help: help, Max: max, Required: required}
+		},
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("configurator: template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// fielder is a form that has problems per field.
+type fielder interface{ Field(name string) []string }
+
+// fieldArgs are the arguments of the "field" template: one labelled text
+// input with its help and its problems.
+type fieldArgs struct {
+	F                        fielder
+	Name, Label, Value, Help string
+	Max                      int
+	Required                 bool
+}
+
+// menuItem is an entry of the menubar.
+type menuItem struct {
+	Path, Label string
+	Active      bool
+}
+
+var menu = []menuItem{
+	{Path: "/users", Label: "Manager users"},
+	{Path: "/operators", Label: "Operators"},
+	{Path: "/seats", Label: "Seats"},
+	{Path: "/services", Label: "Services"},
+	{Path: "/audit", Label: "Audit"},
+	{Path: "/apply", Label: "Apply"},
+}
+
+// page is what the layout shows around a page's content.
+type page struct {
+	Title string
+	User  string // "" on the public pages: no menubar
+	CSRF  string
+	Flash string
+	Menu  []menuItem
+	Data  any
+}
+
+func (h *Handler) renderPage(w http.ResponseWriter, status int, name string, p page) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		h.log.Error("page failed", "page", name, "err", err)
+		http.Error(w, "the page could not be shown: see the configurator's log", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// render shows a page of the logged-in user's, with the menubar; active
+// is the menu entry's path.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name, title, active string, data any) {
+	ss := sessionOf(r)
+	items := make([]menuItem, len(menu))
+	copy(items, menu)
+	for i := range items {
+		items[i].Active = items[i].Path == active
+	}
+	h.renderPage(w, status, name, page{Title: title, User: ss.user, CSRF: ss.csrf, Flash: h.sessions.takeFlash(ss), Menu: items, Data: data})
+}
+
+// renderPublic shows a page of the login flow, whose form carries the
+// double-submit token.
+func (h *Handler) renderPublic(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	h.renderPage(w, status, name, page{Title: title, CSRF: h.formToken(w, r), Data: data})
+}
+
+// fail shows an error page (or JSON to a script) with status and msg.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+		return
+	}
+	if ss := sessionOf(r); ss != nil && !isPublic(r.URL.Path) {
+		h.render(w, r, status, "error", http.StatusText(status), "", msg)
+		return
+	}
+	h.renderPage(w, status, "error", page{Title: http.StatusText(status), Data: msg})
+}
+
+func (h *Handler) routes() {
+	mux := http.NewServeMux()
+	h.mux = mux
+	assets, _ := fs.Sub(assetFS, "assets")
+	files := http.FileServerFS(assets)
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "" {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	})))
+	mux.HandleFunc("GET /login", h.showLogin)
+	mux.HandleFunc("POST /login", h.login)
+	mux.HandleFunc("POST /logout", h.logout)
+	mux.HandleFunc("GET /password-lost", h.showLost)
+	mux.HandleFunc("POST /password-lost", h.lost)
+	mux.HandleFunc("GET /password-reset", h.showReset)
+	mux.HandleFunc("POST /password-reset", h.reset)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/seats", http.StatusSeeOther)
+	})
+	h.seatRoutes(mux)
+	for _, m := range menu {
+		if m.Path == "/seats" {
+			continue
+		}
+		mux.HandleFunc("GET "+m.Path, h.showModule(m))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, http.StatusNotFound, "There is no page at this address.")
+	})
+	h.handler = h.securityHeaders(http.NewCrossOriginProtection().Handler(h.gate(mux)))
+}
+
+// showModule shows a module of the menubar that this version does not
+// edit yet: it says so, and where its data is managed meanwhile.
+func (h *Handler) showModule(m menuItem) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h.render(w, r, http.StatusOK, "module", m.Label, m.Path, m)
+	}
+}

@@ -1,0 +1,166 @@
+package configurator
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Tunables. Tests shrink them.
+var (
+	// MaxSessions bounds the sessions kept; the least recently used one is
+	// ended to make room.
+	MaxSessions = 1000
+	// IdleTimeout ends a session that made no request for so long.
+	IdleTimeout = 30 * time.Minute
+	// AbsoluteTimeout ends a session so long after its login.
+	AbsoluteTimeout = 12 * time.Hour
+	// ResetTokenTTL is how long a password reset token is valid.
+	ResetTokenTTL = 15 * time.Minute
+	// MaxResetTokens bounds the reset tokens outstanding (one per user).
+	MaxResetTokens = 100
+	// MaxBodyBytes bounds a request body (every form is small).
+	MaxBodyBytes int64 = 64 << 10
+
+	// Failed logins: per user id and address after loginFreeFailures, per
+	// address after addrFreeFailures, a delay of loginDelayMin since the
+	// last failure, doubled at every further failure up to loginDelayMax;
+	// a key is forgotten loginFailureExpiry after its last failure; at
+	// most loginLimiterKeys keys of each kind.
+	loginFreeFailures  = 3
+	addrFreeFailures   = 20
+	loginDelayMin      = time.Second
+	loginDelayMax      = 5 * time.Minute
+	loginFailureExpiry = 15 * time.Minute
+	loginLimiterKeys   = 100000
+
+	// HTTP server bounds.
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleConnTimeout   = 2 * time.Minute
+	maxHeaderBytes    = 16 << 10
+	shutdownTimeout   = 5 * time.Second
+)
+
+// Config is a configurator's configuration.
+type Config struct {
+	Store Store
+	Users Users
+	// ApplyDir is the server's configuration directory, where Apply writes
+	// snapshots.
+	ApplyDir string
+	// ServerAdmin is the URL of the server's admin endpoints
+	// (--admin-listen), "" for none.
+	ServerAdmin string
+	// Secure is true when the configurator is served over TLS: the session
+	// cookie is then Secure and __Host- prefixed.
+	Secure bool
+	// Logger gets the configurator's log, the reset tokens included. Nil
+	// discards it.
+	Logger *slog.Logger
+	// Auditor records changes; nil logs them (LogAuditor).
+	Auditor Auditor
+	// FieldOf maps validation problems to form fields; nil is
+	// DefaultFieldOf.
+	FieldOf FieldOf
+}
+
+// Handler is the configurator's HTTP handler. It is safe for concurrent
+// use.
+type Handler struct {
+	cfg      Config
+	log      *slog.Logger
+	audit    Auditor
+	fieldOf  FieldOf
+	sessions *sessions
+	pairs    *limiter // failed logins per (user id, address)
+	addrs    *limiter // failed logins per address
+	resets   *resets
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	handler  http.Handler
+	// writeMu serializes the read-check-write of the editing handlers
+	// (the stale-edit check and the save), within this process.
+	writeMu sync.Mutex
+}
+
+// New returns the configurator's handler. It fails when a template does
+// not parse.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil || cfg.Users == nil {
+		return nil, errors.New("configurator: Store and Users are required")
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger, audit: cfg.Auditor, fieldOf: cfg.FieldOf}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.audit == nil {
+		h.audit = LogAuditor{Log: h.log}
+	}
+	if h.fieldOf == nil {
+		h.fieldOf = DefaultFieldOf
+	}
+	h.sessions = newSessions(MaxSessions, IdleTimeout, AbsoluteTimeout)
+	h.pairs = newLimiter(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
+	h.addrs = newLimiter(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
+	h.resets = newResets(MaxResetTokens, ResetTokenTTL)
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	h.pages = pages
+	h.routes()
+	return h, nil
+}
+
+// ServeHTTP serves the configurator.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.handler.ServeHTTP(w, r)
+}
+
+// Serve serves h on ln until ctx ends, with TLS when tc is not nil, then
+// shuts down gracefully (shutdownTimeout at most). It returns nil after a
+// stop through ctx.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, tc *tls.Config, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleConnTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("configurator: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("configurator: shutdown: %w", err)
+	}
+	return nil
+}
