@@ -33,6 +33,7 @@ and originates their calls. Run "astcti COMMAND --help" for each command.`,
 			clientCommand(),
 			doctorCommand(),
 			configuratorCommand(),
+			userCommand(),
 		},
 	}
 }

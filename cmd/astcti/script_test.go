@@ -83,6 +83,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"waiturl":   cmdWaitURL,
 	}
 	maps.Copy(cmds, e2eCmds)
+	maps.Copy(cmds, userCmds)
 	return cmds
 }
 
