@@ -44,6 +44,14 @@ The operator carol (password carol, seat 00:11:22:33:44:03, phone SIP/203)
 is kept for you: connect your own seat client and it gets calls like any
 other seat. The command to run is printed at the start.
 
+The web configurator serves on --configurator-listen (http://127.0.0.1:8080/
+by default): log in as admin with the password printed at the start (a new
+one at each start). Its working configuration starts as the demo's, at
+every start; applying a configuration there puts it in force in the
+simulated server within a second. Its databases are in the configurator
+folder of --data. With it, the server's admin endpoints (/healthz, /status,
+/metrics), which it reads, listen on a free port of 127.0.0.1, printed too.
+
 On a terminal a live view shows the seats, the queue and the calls in
 progress, redrawn in place; --plain (the default when the output is not a
 terminal) prints a line per event instead. Ctrl-C stops everything.
@@ -60,10 +68,11 @@ Examples:
 			&cli.StringFlag{Name: "ami-listen", Value: "127.0.0.1:5038", Usage: "`ADDR`ess of the fake PBX's manager interface"},
 			&cli.StringFlag{Name: "seat-listen", Value: "127.0.0.1:5039", Usage: "`ADDR`ess of the CTI server's seat listener"},
 			&cli.StringFlag{Name: "control-listen", Value: "127.0.0.1:5080", Usage: "`ADDR`ess of the fake PBX's HTTP control API (empty: none)"},
+			&cli.StringFlag{Name: "configurator-listen", Value: "127.0.0.1:8080", Usage: "`ADDR`ess of the web configurator (empty: none)"},
 			&cli.StringFlag{Name: "data", Usage: "`DIR`ectory for the configuration and the log (default: a temporary directory, removed at the end)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: at Ctrl-C)"},
 			&cli.BoolFlag{Name: "plain", Usage: "print a line per event instead of the live view (the default when the output is not a terminal)"},
-			&cli.StringFlag{Name: "ready-file", Usage: "write the addresses as JSON to `FILE` once every part listens (for scripts)"},
+			&cli.StringFlag{Name: "ready-file", Usage: "write the addresses (and the configurator's login) as JSON to `FILE` once every part listens (for scripts)"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 		},
 		Action: run,
@@ -90,20 +99,21 @@ func run(c *cli.Context) error {
 	ctx, stop := stopsignal.NotifyContext(c.Context)
 	defer stop()
 	err = sim.Run(ctx, sim.Config{
-		Dialect:       dialect,
-		Rate:          c.String("rate"),
-		Seats:         c.Int("seats"),
-		Seed:          c.Int64("seed"),
-		AMIListen:     c.String("ami-listen"),
-		SeatListen:    c.String("seat-listen"),
-		ControlListen: c.String("control-listen"),
-		DataDir:       c.String("data"),
-		Duration:      c.Duration("duration"),
-		Out:           c.App.Writer,
-		Live:          !c.Bool("plain") && c.App.Writer == os.Stdout && sim.IsTerminal(os.Stdout),
-		Log:           c.App.ErrWriter,
-		LogLevel:      level,
-		Ready:         readyFile(c.String("ready-file")),
+		Dialect:            dialect,
+		Rate:               c.String("rate"),
+		Seats:              c.Int("seats"),
+		Seed:               c.Int64("seed"),
+		AMIListen:          c.String("ami-listen"),
+		SeatListen:         c.String("seat-listen"),
+		ControlListen:      c.String("control-listen"),
+		ConfiguratorListen: c.String("configurator-listen"),
+		DataDir:            c.String("data"),
+		Duration:           c.Duration("duration"),
+		Out:                c.App.Writer,
+		Live:               !c.Bool("plain") && c.App.Writer == os.Stdout && sim.IsTerminal(os.Stdout),
+		Log:                c.App.ErrWriter,
+		LogLevel:           level,
+		Ready:              readyFile(c.String("ready-file")),
 	})
 	if e, ok := stopsignal.Cause(ctx); err == nil && ok {
 		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: %v\n", e)
@@ -112,14 +122,15 @@ func run(c *cli.Context) error {
 }
 
 // readyFile returns a Ready hook that writes the simulation's addresses
-// to path as JSON, whole or not at all (a script polls for it).
+// to path as JSON, whole or not at all (a script polls for it). It is
+// readable by its owner only: it holds the configurator's password.
 func readyFile(path string) func(sim.Info) {
 	if path == "" {
 		return nil
 	}
 	return func(in sim.Info) {
 		b, _ := json.MarshalIndent(in, "", "  ")
-		err := os.WriteFile(path+".tmp", append(b, '\n'), 0o644)
+		err := os.WriteFile(path+".tmp", append(b, '\n'), 0o600)
 		if err == nil {
 			err = os.Rename(path+".tmp", path)
 		}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -39,6 +41,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitready": cmdWaitReady,
 			"httpwait":  cmdHTTPWait,
+			"login":     cmdLogin,
 			"seat":      cmdSeat,
 			"expect":    cmdExpect,
 		},
@@ -49,7 +52,9 @@ func TestScripts(t *testing.T) {
 const waitFor = 20 * time.Second
 
 // cmdWaitReady waits for the simulation's --ready-file and sets $AMI,
-// $SEATS and $CONTROL from it: waitready FILE.
+// $SEATS, $CONTROL, $ADMIN and the configurator's $CONFIGURATOR_URL,
+// $CONFIGURATOR_ADDR (its host:port), $CONFIGURATOR_USER and
+// $CONFIGURATOR_PASSWORD from it: waitready FILE.
 func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: waitready FILE")
@@ -58,11 +63,21 @@ func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
 	for {
 		b, err := os.ReadFile(ts.MkAbs(args[0]))
 		if err == nil {
-			var ready struct{ AMI, Seats, Control string }
+			var ready struct {
+				AMI, Seats, Control, Admin string
+				Configurator               struct{ URL, User, Password string }
+			}
 			ts.Check(json.Unmarshal(b, &ready))
 			ts.Setenv("AMI", ready.AMI)
 			ts.Setenv("SEATS", ready.Seats)
 			ts.Setenv("CONTROL", ready.Control)
+			ts.Setenv("ADMIN", ready.Admin)
+			ts.Setenv("CONFIGURATOR_URL", ready.Configurator.URL)
+			u, err := url.Parse(ready.Configurator.URL)
+			ts.Check(err)
+			ts.Setenv("CONFIGURATOR_ADDR", u.Host)
+			ts.Setenv("CONFIGURATOR_USER", ready.Configurator.User)
+			ts.Setenv("CONFIGURATOR_PASSWORD", ready.Configurator.Password)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -103,6 +118,46 @@ func cmdHTTPWait(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("GET %s: no body matching %q within %v; last: %v %s", args[0], args[1:], waitFor, err, body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// csrfInput is the hidden field of the configurator's forms.
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// cmdLogin logs in to the configurator at URL as a browser does: GET the
+// login page (its form token, in the page and in a cookie), POST the form,
+// follow the redirect. It prints the path it lands on and that page:
+// login URL USER PASSWORD. With !, the login is to be refused (401) and it
+// prints the page that says why.
+func cmdLogin(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: login URL USER PASSWORD")
+	}
+	jar, err := cookiejar.New(nil)
+	ts.Check(err)
+	client := &http.Client{Jar: jar, Timeout: waitFor}
+	get := func(resp *http.Response, err error) (*http.Response, string) {
+		ts.Check(err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		ts.Check(err)
+		return resp, string(b)
+	}
+	base := strings.TrimSuffix(args[0], "/")
+	resp, page := get(client.Get(base + "/login"))
+	m := csrfInput.FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		ts.Fatalf("GET %s/login: %s, no form token in:\n%s", base, resp.Status, page)
+	}
+	resp, page = get(client.PostForm(base+"/login", url.Values{"csrf": {m[1]}, "userid": {args[1]}, "password": {args[2]}}))
+	fmt.Fprintf(ts.Stdout(), "%d, landed on %s\n%s\n", resp.StatusCode, resp.Request.URL.Path, page)
+	switch ok := resp.StatusCode == http.StatusOK && resp.Request.URL.Path != "/login"; {
+	case neg && ok:
+		ts.Fatalf("logged in as %s, want a refusal", args[1])
+	case neg && resp.StatusCode != http.StatusUnauthorized:
+		ts.Fatalf("login as %s: %s, want 401", args[1], resp.Status)
+	case !neg && !ok:
+		ts.Fatalf("login as %s refused: %s on %s", args[1], resp.Status, resp.Request.URL.Path)
 	}
 }
 

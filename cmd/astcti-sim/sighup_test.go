@@ -25,6 +25,7 @@ func TestSIGHUPStops(t *testing.T) {
 	ready := filepath.Join(dir, "ready.json")
 	cmd := exec.Command(bin, "--plain", "--duration", "60s", "--rate", "60/min", "--seed", "1",
 		"--ami-listen", "127.0.0.1:0", "--seat-listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
+		"--configurator-listen", "",
 		"--data", filepath.Join(dir, "data"), "--ready-file", ready)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -42,6 +43,9 @@ func TestSIGHUPStops(t *testing.T) {
 			t.Fatalf("no %s after %v; stderr:\n%s", ready, waitFor, stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if fi, err := os.Stat(ready); assert.NoError(t, err) {
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the ready file can hold the configurator's password: its owner's only")
 	}
 	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
 	select {

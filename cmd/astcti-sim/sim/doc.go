@@ -10,12 +10,18 @@
 //     operator carol (seat 00:11:22:33:44:03, phone SIP/203) kept for the
 //     user's own seat client; written as a snapshot into the data
 //     directory;
+//   - with Config.ConfiguratorListen, the web configurator's listener and
+//     databases (configurator.go): the working database replaced by that
+//     snapshot's configuration, the manager user admin given a new random
+//     password;
 //   - the fake PBX: the demo dialplan with the queue astcti-queue set to
 //     leastrecent (every seat gets its share, the user's too) and the
 //     seats' phones answering after 1–3 s and talking a few seconds, busy
 //     while they have a call (phones); its manager interface and HTTP
 //     control API;
-//   - the CTI server, connected to the fake PBX;
+//   - the CTI server, connected to the fake PBX (with the configurator,
+//     its admin endpoints on a free port too), then the configurator,
+//     which applies into the server's configuration directory;
 //   - the view (view.go, live.go), then one simulated seat per operator
 //     (seat.go), which speak the seat protocol with seatproto: USER, PASS,
 //     MAC, NOOP, PAUSE IN/OUT now and then, QUIT at the end; they connect
@@ -25,12 +31,14 @@
 //
 // Goroutines: Run's own (the loop: start of the traffic, the phones'
 // behaviour, the end), the PBX's clock, the manager and control servers,
-// the CTI server's Run, the view's run, and per simulated seat its run and
-// the reader of its connection. Run waits for every one of them. The view
-// owns everything it shows; the seats hand it reports through a channel,
-// and it reads the PBX's state itself (fakeami.PBX.State).
+// the CTI server's Run, the configurator's Serve, the view's run, and per
+// simulated seat its run and the reader of its connection. Run waits for
+// every one of them. The view owns everything it shows; the seats hand it
+// reports through a channel, and it reads the PBX's state itself
+// (fakeami.PBX.State).
 //
-// Stop: the seats send QUIT, the server ends (removing what is left of the
-// queue memberships and telling the other seats, such as the user's), the
-// view shows the end, and the fake PBX stops last.
+// Stop: the configurator stops serving (nothing is applied while the rest
+// stops), the seats send QUIT, the server ends (removing what is left of
+// the queue memberships and telling the other seats, such as the user's),
+// the view shows the end, and the fake PBX stops last.
 package sim

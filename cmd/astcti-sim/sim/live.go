@@ -49,7 +49,14 @@ func (v *view) frame(now time.Time, w, h int) []row {
 		control = " · control API " + in.Control
 	}
 	add(false, "fake PBX   AMI %s (user %s, secret %s)%s", in.AMI, in.AMIUser, in.AMISecret, control)
-	add(false, "server     seats %s · configuration %s", in.Seats, in.DataDir)
+	admin := ""
+	if in.Admin != "" {
+		admin = " · admin " + in.Admin
+	}
+	add(false, "server     seats %s%s · configuration %s", in.Seats, admin, in.DataDir)
+	if c := in.Configurator; c != nil {
+		add(false, "configure  %s (user %s, password %s)", c.URL, c.User, c.Password)
+	}
 	for i := range rs[1:] {
 		rs[1+i].wrap = wrapText
 	}

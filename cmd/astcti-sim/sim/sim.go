@@ -46,7 +46,8 @@ const (
 
 // Config configures a simulation. The zero value of a field means its
 // default, except for the listen addresses: "" means port 0 for AMIListen
-// and SeatListen, and no control API for ControlListen.
+// and SeatListen, no control API for ControlListen and no configurator
+// for ConfiguratorListen.
 type Config struct {
 	Dialect fakeami.Dialect
 	// Rate is the random traffic, as a scenario writes it: 12/min, 0.5/s,
@@ -62,9 +63,14 @@ type Config struct {
 	AMIListen     string // the fake PBX's manager interface
 	SeatListen    string // the server's seat listener
 	ControlListen string // the fake PBX's HTTP control API; "" for none
+	// ConfiguratorListen is the web configurator's address, "" for none.
+	// With a configurator the server also serves its admin endpoints, on
+	// a free port of 127.0.0.1, for the configurator to read.
+	ConfiguratorListen string
 
 	// DataDir holds the server's configuration (a snapshot is written at
-	// each start) and, in the live view, the log file. "" is a temporary
+	// each start), the configurator's databases (in its "configurator"
+	// folder) and, in the live view, the log file. "" is a temporary
 	// directory, removed at the end.
 	DataDir string
 	// Duration stops the simulation after that long; 0 runs until ctx is
@@ -95,10 +101,15 @@ type Info struct {
 	AMISecret string     `json:"amiSecret"`
 	Seats     string     `json:"seats"`
 	Control   string     `json:"control,omitempty"` // URL of the control API
+	Admin     string     `json:"admin,omitempty"`   // URL of the server's admin endpoints
 	DataDir   string     `json:"dataDir"`
 	LogFile   string     `json:"logFile,omitempty"`
 	Free      Operator   `json:"free"`      // the operator kept for the user
 	Simulated []Operator `json:"simulated"` // the operators the simulation plays
+
+	// Configurator is where the web configurator serves and its login;
+	// nil without one.
+	Configurator *ConfiguratorInfo `json:"configurator,omitempty"`
 }
 
 // ClientCommand is the command that connects the user's own seat client.
@@ -178,8 +189,18 @@ func (s *simulation) run(ctx context.Context) error {
 	if s.model, err = configModel(s.ops); err != nil {
 		return err
 	}
-	if _, err := config.WriteSnapshot(ctx, s.dir, s.model); err != nil {
+	snapshot, err := config.WriteSnapshot(ctx, s.dir, s.model)
+	if err != nil {
 		return err
+	}
+	// The configurator's port is bound before the PBX and the server
+	// start, so that a taken one fails at once.
+	var cfgr *demoConfigurator
+	if s.cfg.ConfiguratorListen != "" {
+		if cfgr, err = openConfigurator(ctx, s.dir, s.cfg.ConfiguratorListen, snapshot); err != nil {
+			return err
+		}
+		defer cfgr.close() // after it stops serving: see stopConfigurator below
 	}
 	var ifaces []string
 	for _, op := range s.ops {
@@ -208,12 +229,20 @@ func (s *simulation) run(ctx context.Context) error {
 	ctiCtx, stopCTI := context.WithCancel(context.Background())
 	defer stopCTI()
 	ready := make(chan net.Addr, 1)
+	adminListen, adminAddr := "", ""
+	if cfgr != nil {
+		adminListen = "127.0.0.1:0"
+	}
 	srv := cti.New(cti.Config{
 		AMI:       ami.Config{Addr: info.AMI, Username: AMIUser, Secret: AMISecret, RetryPause: amiRetryPause},
 		Listen:    orPort0(s.cfg.SeatListen),
 		ConfigDir: s.dir,
 		Logger:    s.log.With("part", "server"),
 		Ready:     func(a net.Addr) { ready <- a },
+		// Called before Ready, on the same goroutine: adminAddr is read
+		// after ready is received.
+		AdminListen: adminListen,
+		AdminReady:  func(a net.Addr) { adminAddr = "http://" + a.String() },
 	})
 	ctiDone := make(chan error, 1)
 	s.wg.Go(func() { ctiDone <- srv.Run(ctiCtx) })
@@ -223,12 +252,34 @@ func (s *simulation) run(ctx context.Context) error {
 	}
 	select {
 	case a := <-ready:
-		info.Seats = a.String()
+		info.Seats, info.Admin = a.String(), adminAddr
 	case err := <-ctiDone:
 		return serverEnded(err)
 	case <-ctx.Done():
 		return stopServer()
 	}
+
+	// The configurator serves from here on; it stops first, so that no
+	// snapshot is applied while the rest stops.
+	cfgCtx, stopCfg := context.WithCancel(context.Background())
+	defer stopCfg()
+	var cfgDone chan error       // nil without a configurator: never ready
+	var cfgStopped chan struct{} // closed when it has stopped serving
+	if cfgr != nil {
+		info.Configurator = &cfgr.info
+		cfgDone, cfgStopped = make(chan error, 1), make(chan struct{})
+		s.wg.Go(func() {
+			defer close(cfgStopped)
+			cfgDone <- cfgr.serve(cfgCtx, s.dir, info.Admin, s.log.With("part", "configurator"))
+		})
+	}
+	stopConfigurator := func() {
+		stopCfg()
+		if cfgStopped != nil {
+			<-cfgStopped
+		}
+	}
+	defer stopConfigurator() // the early returns below; cfgr.close runs after it
 
 	v := newView(s.cfg.Out, s.cfg.Live, pbx.State, info, servicesByContext(s.model))
 	viewCtx, stopView := context.WithCancel(context.Background())
@@ -255,11 +306,12 @@ func (s *simulation) run(ctx context.Context) error {
 		seats.Go(func() { st.run(seatsCtx) })
 	}
 
-	err = s.loop(ctx, pbx, loggedIn, ctiDone)
+	err = s.loop(ctx, pbx, loggedIn, ctiDone, cfgDone)
 
-	// Stop in order: the seats say QUIT, the server removes what is left of
+	// Stop in order: the configurator, the seats say QUIT, the server removes what is left of
 	// the memberships and ends, then the view shows the end; the fake PBX
 	// stops last (deferred).
+	stopConfigurator()
 	stopSeats()
 	seats.Wait()
 	if err == nil {
@@ -276,14 +328,14 @@ func (s *simulation) run(ctx context.Context) error {
 // loop starts the traffic once the seats are logged in, then waits for the
 // end: ctx done, the duration passed, or the server failing. Meanwhile it
 // keeps the phones' behaviour up to date (see phones).
-func (s *simulation) loop(ctx context.Context, pbx *fakeami.PBX, loggedIn <-chan int, ctiDone <-chan error) error {
+func (s *simulation) loop(ctx context.Context, pbx *fakeami.PBX, loggedIn <-chan int, ctiDone, cfgDone <-chan error) error {
 	var end <-chan time.Time
 	if s.cfg.Duration > 0 {
 		t := time.NewTimer(s.cfg.Duration)
 		defer t.Stop()
 		end = t.C
 	}
-	if stop, err := s.waitSeats(ctx, end, loggedIn, ctiDone); stop || err != nil {
+	if stop, err := s.waitSeats(ctx, end, loggedIn, ctiDone, cfgDone); stop || err != nil {
 		return err
 	}
 	if err := pbx.Play(firstCalls()); err != nil {
@@ -304,6 +356,8 @@ func (s *simulation) loop(ctx context.Context, pbx *fakeami.PBX, loggedIn <-chan
 			return nil
 		case err := <-ctiDone:
 			return serverEnded(err)
+		case err := <-cfgDone:
+			return configuratorEnded(err)
 		case <-traffic.C:
 			if s.traffic != nil {
 				change = s.traffic
@@ -324,7 +378,7 @@ func (s *simulation) loop(ctx context.Context, pbx *fakeami.PBX, loggedIn <-chan
 // waitSeats waits until every simulated seat has logged in once, or
 // readyWait has passed. It reports whether the simulation is to stop
 // instead.
-func (s *simulation) waitSeats(ctx context.Context, end <-chan time.Time, loggedIn <-chan int, ctiDone <-chan error) (stop bool, err error) {
+func (s *simulation) waitSeats(ctx context.Context, end <-chan time.Time, loggedIn <-chan int, ctiDone, cfgDone <-chan error) (stop bool, err error) {
 	wait := time.NewTimer(readyWait)
 	defer wait.Stop()
 	for n := 0; n < len(s.ops); n++ {
@@ -339,6 +393,8 @@ func (s *simulation) waitSeats(ctx context.Context, end <-chan time.Time, logged
 			return true, nil
 		case err := <-ctiDone:
 			return true, serverEnded(err)
+		case err := <-cfgDone:
+			return true, configuratorEnded(err)
 		}
 	}
 	return false, nil
@@ -379,7 +435,14 @@ func (s *simulation) printInfo(in Info) {
 		control = ", control API on " + in.Control
 	}
 	fmt.Fprintf(out, "astcti-sim: fake PBX (dialect %s): AMI on %s (user %s, secret %s)%s\n", in.Dialect, in.AMI, in.AMIUser, in.AMISecret, control)
-	fmt.Fprintf(out, "astcti-sim: CTI server: seats on %s, configuration in %s\n", in.Seats, in.DataDir)
+	admin := ""
+	if in.Admin != "" {
+		admin = ", admin endpoints on " + in.Admin
+	}
+	fmt.Fprintf(out, "astcti-sim: CTI server: seats on %s%s, configuration in %s\n", in.Seats, admin, in.DataDir)
+	if c := in.Configurator; c != nil {
+		fmt.Fprintf(out, "astcti-sim: configurator: %s (user %s, password %s)\n", c.URL, c.User, c.Password)
+	}
 	var names []string
 	for _, op := range in.Simulated {
 		names = append(names, op.Name+" ("+op.Interface+")")
@@ -414,6 +477,15 @@ func serverEnded(err error) error {
 		return errors.New("server: stopped")
 	}
 	return fmt.Errorf("server: %w", err)
+}
+
+// configuratorEnded is the error of a configurator that stopped serving
+// before the simulation ended.
+func configuratorEnded(err error) error {
+	if err == nil {
+		return errors.New("configurator: stopped")
+	}
+	return err // configurator.Serve's errors say "configurator: "
 }
 
 func orPort0(addr string) string {

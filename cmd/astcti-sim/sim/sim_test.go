@@ -178,6 +178,8 @@ func TestRunErrors(t *testing.T) {
 		{"AMI port taken", Config{AMIListen: busy.Addr().String()}, "fake PBX: listen tcp " + busy.Addr().String()},
 		{"control port taken", Config{ControlListen: busy.Addr().String()}, "fake PBX: control: listen tcp"},
 		{"seat port taken", Config{SeatListen: busy.Addr().String()}, "server: seats: listen tcp"},
+		{"configurator port taken", Config{ConfiguratorListen: busy.Addr().String()},
+			"configurator: listen tcp " + busy.Addr().String() + ": bind: address already in use: give --configurator-listen another address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,7 +80,9 @@ func testView(out *bytes.Buffer, live bool) *view {
 	info := Info{
 		Dialect: "modern", Rate: "12/min", Seed: 42, AMI: "127.0.0.1:5038", AMIUser: "astcti", AMISecret: "astcti",
 		Seats: "127.0.0.1:5039", Control: "http://127.0.0.1:5080", DataDir: "/tmp/astcti-sim-1",
-		Free: FreeOperator, Simulated: Operators(2),
+		Admin:        "http://127.0.0.1:40001",
+		Configurator: &ConfiguratorInfo{URL: "http://127.0.0.1:8080/", User: "admin", Password: "abcd-efgh-jkmn-pqrs"},
+		Free:         FreeOperator, Simulated: Operators(2),
 	}
 	services := map[string]string{"astcti-service": "sales", "astcti-queue-service": "support"}
 	v := newView(out, live, testState, info, services)
@@ -143,6 +145,8 @@ func TestFrame(t *testing.T) {
 	screen := strings.Join(text, "\n")
 	for _, re := range []string{
 		`(?m)^astcti-sim · up 1:15 · dialect modern · 12/min calls · seed 42 · Ctrl-C stops$`,
+		`(?m)^server     seats 127\.0\.0\.1:5039 · admin http://127\.0\.0\.1:40001 · configuration /tmp/astcti-sim-1$`,
+		`(?m)^configure  http://127\.0\.0\.1:8080/ \(user admin, password abcd-efgh-jkmn-pqrs\)$`,
 		`(?m)^your seat  carol \(password carol\) is yours: connect your own seat client with\n  astcti client --server 127\.0\.0\.1:5039 --user carol --password carol --mac 00:11:22:33:44:03$`,
 		`(?m)^alice +SIP/201 +on call 7123 +1  \d\d:\d\d:\d\d 7123 support$`,
 		`(?m)^bob +SIP/202 +paused \(lunch\) +0 *$`,
