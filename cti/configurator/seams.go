@@ -14,7 +14,7 @@ import (
 type Store interface {
 	Model(ctx context.Context) (*config.Model, error)
 	SaveSeat(ctx context.Context, seat *config.Seat) error
-	DeleteSeat(ctx context.Context, id int64) error
+	DeleteSeat(ctx context.Context, id, version int64) error
 }
 
 // Users is what the configurator needs of the manager users' database.

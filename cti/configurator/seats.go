@@ -439,7 +439,7 @@ func (h *Handler) seatRemove(w http.ResponseWriter, r *http.Request) {
 		h.showSeats(w, r, http.StatusConflict, q, seatsPage{Remove: dlg})
 		return
 	}
-	if err := h.cfg.Store.DeleteSeat(r.Context(), id); err != nil {
+	if err := h.cfg.Store.DeleteSeat(r.Context(), id, s.Version); err != nil {
 		if errors.Is(err, config.ErrNotFound) {
 			h.seatGone(w, r, q)
 			return
