@@ -2,8 +2,6 @@ package configurator
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -94,10 +92,12 @@ func (q listQuery) AriaSort(col string) string {
 
 // seatForm is the add or edit dialog.
 type seatForm struct {
-	Action  string // where it posts
-	Title   string
-	ID      int64
-	Version string
+	Action string // where it posts
+	Title  string
+	ID     int64
+	// Version is the row version the form was filled from, which the save
+	// passes back to the store: a save over a newer one is refused.
+	Version int64
 	Seat    config.Seat
 	// Problems maps a field ("mac", "interface", "description") to its
 	// problems; "" holds those of the whole form.
@@ -108,11 +108,11 @@ type seatForm struct {
 // Field returns the problems of a field, for the template.
 func (f *seatForm) Field(name string) []string { return f.Problems[name] }
 
-// seatConfirm is the remove dialog.
+// seatRemoveDialog is the remove confirmation.
 type seatRemoveDialog struct {
 	Seat       config.Seat
 	Dependents []string
-	Version    string
+	Stale      string
 }
 
 type seatsPage struct {
@@ -122,14 +122,6 @@ type seatsPage struct {
 	Form    *seatForm
 	Remove  *seatRemoveDialog
 	BackURL string
-}
-
-// seatVersion identifies a seat's content as the editor saw it, to refuse
-// a stale edit: the hash of its values. When cti/config keeps row
-// versions, they replace it here.
-func seatVersion(s config.Seat) string {
-	sum := sha256.Sum256([]byte(strconv.Itoa(len(s.MAC)) + ":" + s.MAC + strconv.Itoa(len(s.Interface)) + ":" + s.Interface + s.Description))
-	return hex.EncodeToString(sum[:12])
 }
 
 func filterSeats(seats []config.Seat, q listQuery) []config.Seat {
@@ -192,37 +184,41 @@ func (h *Handler) seatNew(w http.ResponseWriter, r *http.Request) {
 	h.showSeats(w, r, http.StatusOK, q, seatsPage{Form: &seatForm{Action: "/seats", Title: "Add a seat"}})
 }
 
-// findSeat returns the seat of the path's {id} in m and its index, or
-// -1.
-func findSeat(m *config.Model, r *http.Request) (int, int64) {
+// findSeat returns the seat of the path's {id}, or nil.
+func (h *Handler) findSeat(r *http.Request) (*config.Seat, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return -1, 0
+		return nil, nil
 	}
-	for i, s := range m.Seats {
-		if s.ID == id {
-			return i, id
+	m, err := h.cfg.Store.Model(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for i := range m.Seats {
+		if m.Seats[i].ID == id {
+			return &m.Seats[i], nil
 		}
 	}
-	return -1, id
+	return nil, nil
+}
+
+func seatFormOf(s config.Seat) *seatForm {
+	return &seatForm{Action: "/seats/" + strconv.FormatInt(s.ID, 10), Title: "Edit seat " + s.MAC,
+		ID: s.ID, Version: s.Version, Seat: s}
 }
 
 func (h *Handler) seatEdit(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.URL.Query(), seatColumns)
-	m, err := h.cfg.Store.Model(r.Context())
+	s, err := h.findSeat(r)
 	if err != nil {
 		h.storeFailed(w, r, err)
 		return
 	}
-	i, id := findSeat(m, r)
-	if i < 0 {
+	if s == nil {
 		h.seatGone(w, r, q)
 		return
 	}
-	s := m.Seats[i]
-	h.showSeats(w, r, http.StatusOK, q, seatsPage{Form: &seatForm{
-		Action: "/seats/" + strconv.FormatInt(id, 10), Title: "Edit seat " + s.MAC, ID: id, Version: seatVersion(s), Seat: s,
-	}})
+	h.showSeats(w, r, http.StatusOK, q, seatsPage{Form: seatFormOf(*s)})
 }
 
 // seatGone answers an edit or remove of a seat that no longer exists.
@@ -245,209 +241,134 @@ func seatFromForm(r *http.Request) config.Seat {
 	return s
 }
 
-// newProblems validates after, the model with the change applied, and
-// returns the problems it has that before has not: a change is refused for
-// what it breaks, not for what was wrong already elsewhere.
-func newProblems(before, after *config.Model) []config.Problem {
-	had := map[string]bool{}
-	var ve *config.ValidationError
-	if err := before.Validate(); errors.As(err, &ve) {
-		for _, p := range ve.Problems {
-			had[p.Msg] = true
-		}
-	}
-	var out []config.Problem
-	if err := after.Validate(); errors.As(err, &ve) {
-		for _, p := range ve.Problems {
-			if !had[p.Msg] {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
-func (h *Handler) problemMap(kind string, problems []config.Problem) map[string][]string {
-	out := map[string][]string{}
-	for _, p := range problems {
-		f := h.fieldOf(kind, p)
-		out[f] = append(out[f], p.Msg)
-	}
-	return out
-}
-
-// saveError turns what the store refused into the form's problems.
-func (h *Handler) saveError(form *seatForm, err error) bool {
-	var ve *config.ValidationError
-	var ce *config.ConstraintError
-	switch {
-	case errors.As(err, &ve):
-		form.Problems = h.problemMap("seat", ve.Problems)
-	case errors.As(err, &ce):
-		form.Problems = map[string][]string{"": {ce.Msg}}
-	default:
-		return false
-	}
-	return true
-}
-
 func (h *Handler) seatAdd(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.PostForm, seatColumns)
 	s := seatFromForm(r)
-	form := &seatForm{Action: "/seats", Title: "Add a seat", Seat: s}
-	h.writeMu.Lock()
-	defer h.writeMu.Unlock()
-	m, err := h.cfg.Store.Model(r.Context())
-	if err != nil {
-		h.storeFailed(w, r, err)
-		return
-	}
-	after := m.Clone()
-	after.Seats = append(after.Seats, s)
-	if ps := newProblems(m, after); len(ps) > 0 {
-		form.Problems = h.problemMap("seat", ps)
-		h.showSeats(w, r, http.StatusUnprocessableEntity, q, seatsPage{Form: form})
-		return
-	}
-	if err := h.cfg.Store.SaveSeat(r.Context(), &s); err != nil {
-		if h.saveError(form, err) {
+	if err := h.store(r).SaveSeat(r.Context(), &s); err != nil {
+		if ps := validationProblems(config.KindSeat, seatColumns, err); ps != nil {
+			form := &seatForm{Action: "/seats", Title: "Add a seat", Seat: s, Problems: ps}
 			h.showSeats(w, r, http.StatusUnprocessableEntity, q, seatsPage{Form: form})
 			return
 		}
 		h.storeFailed(w, r, err)
 		return
 	}
-	h.changed(r, Change{Kind: "seat", Action: "add", Key: s.MAC, After: s})
+	h.changed(r, config.KindSeat, config.ActionAdd, s.MAC, s.Version)
 	h.sessions.setFlash(sessionOf(r), "Seat "+s.MAC+" added.")
 	http.Redirect(w, r, "/seats?"+q.Encode(), http.StatusSeeOther)
 }
 
-func (h *Handler) changed(r *http.Request, c Change) {
-	c.User = sessionOf(r).user
-	if err := h.audit.Record(r.Context(), c); err != nil {
-		h.log.Error("audit record failed", "err", err, "kind", c.Kind, "key", c.Key)
-	}
-}
-
 func (h *Handler) seatSave(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.PostForm, seatColumns)
-	s := seatFromForm(r)
-	h.writeMu.Lock()
-	defer h.writeMu.Unlock()
-	m, err := h.cfg.Store.Model(r.Context())
+	old, err := h.findSeat(r)
 	if err != nil {
 		h.storeFailed(w, r, err)
 		return
 	}
-	i, id := findSeat(m, r)
-	if i < 0 {
+	if old == nil {
 		h.seatGone(w, r, q)
 		return
 	}
-	old := m.Seats[i]
-	s.ID = id
-	form := &seatForm{Action: "/seats/" + strconv.FormatInt(id, 10), Title: "Edit seat " + old.MAC, ID: id, Version: seatVersion(old), Seat: s}
-	if v := r.PostForm.Get("version"); v != seatVersion(old) {
+	s := seatFromForm(r)
+	s.ID, s.Version = old.ID, formVersion(r)
+	form := seatFormOf(*old)
+	form.Seat, form.Version = s, s.Version
+	err = h.store(r).SaveSeat(r.Context(), &s)
+	switch {
+	case err == nil:
+	case errors.Is(err, config.ErrNotFound):
+		h.seatGone(w, r, q)
+		return
+	case errors.Is(err, config.ErrStale):
 		// Someone saved this seat since the dialog opened. The form keeps
 		// what this user typed, with the new version: saving again is a
 		// deliberate overwrite, never a silent one.
-		form.Stale = "Someone else changed this seat since you opened it; it is now: MAC " + old.MAC +
-			", interface " + old.Interface + ", description \"" + old.Description +
-			"\". Save again to replace it with your values, or Cancel to keep theirs."
-		h.showSeats(w, r, http.StatusConflict, q, seatsPage{Form: form})
-		return
-	}
-	after := m.Clone()
-	after.Seats[i] = s
-	if old.MAC != s.MAC {
-		// The operators whose fixed seat it is follow it (the database
-		// links them by row, the model by MAC).
-		for j := range after.Operators {
-			if after.Operators[j].Seat == old.MAC {
-				after.Operators[j].Seat = s.MAC
-			}
-		}
-	}
-	if ps := newProblems(m, after); len(ps) > 0 {
-		form.Problems = h.problemMap("seat", ps)
-		h.showSeats(w, r, http.StatusUnprocessableEntity, q, seatsPage{Form: form})
-		return
-	}
-	if err := h.cfg.Store.SaveSeat(r.Context(), &s); err != nil {
-		if errors.Is(err, config.ErrNotFound) {
+		now, ferr := h.findSeat(r)
+		if ferr != nil || now == nil {
 			h.seatGone(w, r, q)
 			return
 		}
-		if h.saveError(form, err) {
+		form.Version = now.Version
+		form.Stale = staleBy("seat", err) + " since you opened it; it is now: MAC " + now.MAC +
+			", interface " + now.Interface + ", description \"" + now.Description +
+			"\". Save again to replace it with your values, or Cancel to keep theirs."
+		h.showSeats(w, r, http.StatusConflict, q, seatsPage{Form: form})
+		return
+	default:
+		if ps := validationProblems(config.KindSeat, seatColumns, err); ps != nil {
+			form.Problems = ps
 			h.showSeats(w, r, http.StatusUnprocessableEntity, q, seatsPage{Form: form})
 			return
 		}
 		h.storeFailed(w, r, err)
 		return
 	}
-	h.changed(r, Change{Kind: "seat", Action: "edit", Key: s.MAC, Before: old, After: s})
+	h.changed(r, config.KindSeat, config.ActionEdit, s.MAC, s.Version)
 	h.sessions.setFlash(sessionOf(r), "Seat "+s.MAC+" saved.")
 	http.Redirect(w, r, "/seats?"+q.Encode(), http.StatusSeeOther)
 }
 
-// seatDependents says what depends on seat: the operators whose fixed
-// seat it is. It is the seam where cti/config's dependents plug in.
-func seatDependents(m *config.Model, seat config.Seat) []string {
-	var out []string
-	for _, o := range m.Operators {
-		if o.Seat == seat.MAC {
-			out = append(out, "operator "+o.Username+" has it as fixed seat, and will have none")
-		}
+// seatRemoveOf is the remove dialog of s, with what depends on it.
+func (h *Handler) seatRemoveOf(r *http.Request, s config.Seat) (*seatRemoveDialog, error) {
+	deps, err := h.cfg.Store.Dependents(r.Context(), config.KindSeat, s.ID)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	return &seatRemoveDialog{Seat: s, Dependents: dependentTexts(deps)}, nil
 }
 
 func (h *Handler) seatConfirm(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.URL.Query(), seatColumns)
-	m, err := h.cfg.Store.Model(r.Context())
+	s, err := h.findSeat(r)
 	if err != nil {
 		h.storeFailed(w, r, err)
 		return
 	}
-	i, _ := findSeat(m, r)
-	if i < 0 {
+	if s == nil {
 		h.seatGone(w, r, q)
 		return
 	}
-	s := m.Seats[i]
-	h.showSeats(w, r, http.StatusOK, q, seatsPage{Remove: &seatRemoveDialog{Seat: s, Dependents: seatDependents(m, s), Version: seatVersion(s)}})
+	dlg, err := h.seatRemoveOf(r, *s)
+	if err != nil {
+		h.storeFailed(w, r, err)
+		return
+	}
+	h.showSeats(w, r, http.StatusOK, q, seatsPage{Remove: dlg})
 }
 
 func (h *Handler) seatRemove(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.PostForm, seatColumns)
-	h.writeMu.Lock()
-	defer h.writeMu.Unlock()
-	m, err := h.cfg.Store.Model(r.Context())
+	s, err := h.findSeat(r)
 	if err != nil {
 		h.storeFailed(w, r, err)
 		return
 	}
-	i, id := findSeat(m, r)
-	if i < 0 {
+	if s == nil {
 		h.seatGone(w, r, q)
 		return
 	}
-	s := m.Seats[i]
-	if r.PostForm.Get("version") != seatVersion(s) {
-		dlg := &seatRemoveDialog{Seat: s, Dependents: seatDependents(m, s), Version: seatVersion(s)}
-		h.sessions.setFlash(sessionOf(r), "Someone else changed this seat since you asked to remove it: check it and confirm again.")
-		h.showSeats(w, r, http.StatusConflict, q, seatsPage{Remove: dlg})
+	err = h.store(r).DeleteSeat(r.Context(), s.ID, formVersion(r))
+	switch {
+	case err == nil:
+	case errors.Is(err, config.ErrNotFound):
+		h.seatGone(w, r, q)
 		return
-	}
-	if err := h.cfg.Store.DeleteSeat(r.Context(), id); err != nil {
-		if errors.Is(err, config.ErrNotFound) {
-			h.seatGone(w, r, q)
+	case errors.Is(err, config.ErrStale):
+		// The dialog comes back with the seat as it is now and its new
+		// version: confirming again removes what the user now sees.
+		dlg, derr := h.seatRemoveOf(r, *s)
+		if derr != nil {
+			h.storeFailed(w, r, derr)
 			return
 		}
+		dlg.Stale = staleBy("seat", err) + " since you asked to remove it: check it and confirm again."
+		h.showSeats(w, r, http.StatusConflict, q, seatsPage{Remove: dlg})
+		return
+	default:
 		h.storeFailed(w, r, err)
 		return
 	}
-	h.changed(r, Change{Kind: "seat", Action: "remove", Key: s.MAC, Before: s})
+	h.changed(r, config.KindSeat, config.ActionRemove, s.MAC, 0)
 	h.sessions.setFlash(sessionOf(r), "Seat "+s.MAC+" removed.")
 	http.Redirect(w, r, "/seats?"+q.Encode(), http.StatusSeeOther)
 }
