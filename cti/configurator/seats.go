@@ -202,6 +202,20 @@ func (h *Handler) findSeat(r *http.Request) (*config.Seat, error) {
 	return nil, nil
 }
 
+// seatOf returns the seat of the path's {id}, or answers (404, or the
+// store's failure) and returns nil.
+func (h *Handler) seatOf(w http.ResponseWriter, r *http.Request, q listQuery) *config.Seat {
+	s, err := h.findSeat(r)
+	if err != nil {
+		h.storeFailed(w, r, err)
+		return nil
+	}
+	if s == nil {
+		h.seatGone(w, r, q)
+	}
+	return s
+}
+
 func seatFormOf(s config.Seat) *seatForm {
 	return &seatForm{Action: "/seats/" + strconv.FormatInt(s.ID, 10), Title: "Edit seat " + s.MAC,
 		ID: s.ID, Version: s.Version, Seat: s}
@@ -209,13 +223,8 @@ func seatFormOf(s config.Seat) *seatForm {
 
 func (h *Handler) seatEdit(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.URL.Query(), seatColumns)
-	s, err := h.findSeat(r)
-	if err != nil {
-		h.storeFailed(w, r, err)
-		return
-	}
+	s := h.seatOf(w, r, q)
 	if s == nil {
-		h.seatGone(w, r, q)
 		return
 	}
 	h.showSeats(w, r, http.StatusOK, q, seatsPage{Form: seatFormOf(*s)})
@@ -260,20 +269,15 @@ func (h *Handler) seatAdd(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) seatSave(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.PostForm, seatColumns)
-	old, err := h.findSeat(r)
-	if err != nil {
-		h.storeFailed(w, r, err)
-		return
-	}
+	old := h.seatOf(w, r, q)
 	if old == nil {
-		h.seatGone(w, r, q)
 		return
 	}
 	s := seatFromForm(r)
 	s.ID, s.Version = old.ID, formVersion(r)
 	form := seatFormOf(*old)
 	form.Seat, form.Version = s, s.Version
-	err = h.store(r).SaveSeat(r.Context(), &s)
+	err := h.store(r).SaveSeat(r.Context(), &s)
 	switch {
 	case err == nil:
 	case errors.Is(err, config.ErrNotFound):
@@ -319,13 +323,8 @@ func (h *Handler) seatRemoveOf(r *http.Request, s config.Seat) (*seatRemoveDialo
 
 func (h *Handler) seatConfirm(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.URL.Query(), seatColumns)
-	s, err := h.findSeat(r)
-	if err != nil {
-		h.storeFailed(w, r, err)
-		return
-	}
+	s := h.seatOf(w, r, q)
 	if s == nil {
-		h.seatGone(w, r, q)
 		return
 	}
 	dlg, err := h.seatRemoveOf(r, *s)
@@ -338,16 +337,11 @@ func (h *Handler) seatConfirm(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) seatRemove(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.PostForm, seatColumns)
-	s, err := h.findSeat(r)
-	if err != nil {
-		h.storeFailed(w, r, err)
-		return
-	}
+	s := h.seatOf(w, r, q)
 	if s == nil {
-		h.seatGone(w, r, q)
 		return
 	}
-	err = h.store(r).DeleteSeat(r.Context(), s.ID, formVersion(r))
+	err := h.store(r).DeleteSeat(r.Context(), s.ID, formVersion(r))
 	switch {
 	case err == nil:
 	case errors.Is(err, config.ErrNotFound):
