@@ -33,13 +33,16 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "module"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "audit", "module"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"asset": func(name string) string { return "/assets/" + name + "?v=" + assetVersion },
 		"fieldOf": func(f fielder, name, label, value, help string, max int, required bool) fieldArgs {
 			return fieldArgs{F: f, Name: name, Label: label, Value: value, Help: help, Max: max, Required: required}
+		},
+		"whenField": func(f fielder, name, label, value string) fieldArgs {
+			return fieldArgs{F: f, Name: name, Label: label, Value: value}
 		},
 	}
 	pages := map[string]*template.Template{}
@@ -159,8 +162,9 @@ func (h *Handler) routes() {
 		http.Redirect(w, r, "/seats", http.StatusSeeOther)
 	})
 	h.seatRoutes(mux)
+	h.auditRoutes(mux)
 	for _, m := range menu {
-		if m.Path == "/seats" {
+		if m.Path == "/seats" || m.Path == "/audit" {
 			continue
 		}
 		mux.HandleFunc("GET "+m.Path, h.showModule(m))
