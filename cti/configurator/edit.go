@@ -77,6 +77,25 @@ func staleBy(what string, err error) string {
 	return msg
 }
 
+// goneMessage says that the row of the path's {id} no longer exists and,
+// from the audit log, who removed it and when.
+func (h *Handler) goneMessage(r *http.Request, kind config.Kind, what string) string {
+	msg := "That " + what + " no longer exists: someone removed it."
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return msg
+	}
+	last, err := h.cfg.Store.Audit(r.Context(), config.AuditFilter{Entity: kind, EntityID: id, Limit: 1})
+	if err != nil || len(last) == 0 || last[0].Action != config.ActionRemove {
+		return msg
+	}
+	by := last[0].User
+	if by == "" {
+		by = "a program"
+	}
+	return "That " + what + " (" + last[0].Key + ") no longer exists: " + by + " removed it at " + last[0].At.Local().Format(timeLayout) + "."
+}
+
 // dependentTexts is what removing a row does to the rows that depend on
 // it, for its confirmation.
 func dependentTexts(deps []config.Dependent) []string {

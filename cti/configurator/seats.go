@@ -230,9 +230,10 @@ func (h *Handler) seatEdit(w http.ResponseWriter, r *http.Request) {
 	h.showSeats(w, r, http.StatusOK, q, seatsPage{Form: seatFormOf(*s)})
 }
 
-// seatGone answers an edit or remove of a seat that no longer exists.
+// seatGone answers an edit or remove of a seat that no longer exists,
+// saying who removed it when the audit log tells.
 func (h *Handler) seatGone(w http.ResponseWriter, r *http.Request, q listQuery) {
-	h.sessions.setFlash(sessionOf(r), "That seat no longer exists: someone removed it.")
+	h.sessions.setFlash(sessionOf(r), h.goneMessage(r, config.KindSeat, "seat"))
 	h.showSeats(w, r, http.StatusNotFound, q, seatsPage{})
 }
 

@@ -163,6 +163,13 @@ func TestSeatStaleEdit(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, r.StatusCode, "a stale remove too")
 	assert.Regexp(t, `admin changed this seat at [^<]+ since you asked to remove it: check it and confirm again.`, r.body)
 	assert.Len(t, e.model().Seats, 1)
+
+	now := e.model().Seats[0]
+	require.NoError(t, e.store.As("carol").DeleteSeat(context.Background(), now.ID, now.Version))
+	r = c.post("/seats/"+itoa(a.ID), "version", itoa(now.Version), "mac", a.MAC, "interface", "SIP/250", "description", "mine")
+	assert.Equal(t, http.StatusNotFound, r.StatusCode, "a save of a removed seat")
+	assert.Regexp(t, `That seat \(00:11:22:33:44:01\) no longer exists: carol removed it at [^<]+\.`, r.body)
+	assert.Empty(t, e.model().Seats, "not brought back")
 }
 
 // TestSeatChangesAudited: every change made through the configurator is
