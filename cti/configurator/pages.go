@@ -161,7 +161,7 @@ func (h *Handler) routes() {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/seats", http.StatusSeeOther)
 	})
-	h.seatRoutes(mux)
+	seatModule.routes(h, mux)
 	h.auditRoutes(mux)
 	for _, m := range menu {
 		if m.Path == "/seats" || m.Path == "/audit" {
