@@ -74,6 +74,7 @@
 // user), so that its audit log says who made every change; the store
 // validates every save (its problems name their field: Problem.Field) and
 // refuses one made over a newer version of the row (config.StaleError
-// says who changed it and when). edit.go holds what the editing modules
-// share; the seats module (seats.go) is the pattern the others follow.
+// says who changed it and when). rows.go (rowModule) is the list, dialogs and
+// handlers every module editing one kind of row shares, and edit.go their
+// helpers; seats.go and operators.go fill it in.
 package configurator

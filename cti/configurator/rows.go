@@ -42,6 +42,9 @@ type rowModule[T any] struct {
 	// for an edit (its ID, and what the form does not show, are kept from
 	// it; the Version is the form's: formVersion), nil for an add.
 	fromForm func(r *http.Request, old *T) T
+	// newRow, when set, is the row an add dialog opens with (its
+	// defaults); the zero T otherwise.
+	newRow func() T
 	// describe is the row as a sentence, for the stale-edit message.
 	describe func(*T) string
 	save     func(ctx context.Context, st *config.Store, row *T) error
@@ -145,7 +148,11 @@ func (m *rowModule[T]) show(h *Handler, w http.ResponseWriter, r *http.Request, 
 }
 
 func (m *rowModule[T]) addForm() *rowForm[T] {
-	return &rowForm[T]{Action: m.path, Title: "Add a " + m.noun}
+	f := &rowForm[T]{Action: m.path, Title: "Add " + article(m.noun) + " " + m.noun}
+	if m.newRow != nil {
+		f.Row = m.newRow()
+	}
+	return f
 }
 
 func (m *rowModule[T]) editForm(row T) *rowForm[T] {
@@ -203,6 +210,14 @@ func (m *rowModule[T]) add(h *Handler, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.done(h, w, r, q, config.ActionAdd, &row, "added")
+}
+
+// article is "a" or "an" before noun.
+func article(noun string) string {
+	if strings.ContainsAny(noun[:1], "aeiou") {
+		return "an"
+	}
+	return "a"
 }
 
 func (m *rowModule[T]) edit(h *Handler, w http.ResponseWriter, r *http.Request) {
