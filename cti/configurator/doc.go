@@ -69,8 +69,12 @@
 //
 // # Seams
 //
-// The interfaces Store and Users are what the configurator needs of
-// config.Store and config.Users; FieldOf maps a validation problem to the
-// form field it belongs to; Auditor records who changed what. The seats
-// module (seats.go) is the pattern the other modules follow.
+// Users is what the configurator needs of config.Users. The working
+// database is a *config.Store, changed only through Store.As(the session's
+// user), so that its audit log says who made every change; the store
+// validates every save (its problems name their field: Problem.Field) and
+// refuses one made over a newer version of the row (config.StaleError
+// says who changed it and when). rows.go (rowModule) is the list, dialogs and
+// handlers every module editing one kind of row shares, and edit.go their
+// helpers; seats.go and operators.go fill it in.
 package configurator

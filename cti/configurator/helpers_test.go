@@ -188,5 +188,3 @@ func fieldErrors(body, name string) string {
 	}
 	return m[1]
 }
-
-func problem(msg string) config.Problem { return config.Problem{Msg: msg} }

@@ -33,7 +33,7 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "module"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "audit", "module"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -41,10 +41,23 @@ func parsePages() (map[string]*template.Template, error) {
 		"fieldOf": func(f fielder, name, label, value, help string, max int, required bool) fieldArgs {
 			return fieldArgs{F: f, Name: name, Label: label, Value: value, Help: help, Max: max, Required: required}
 		},
+		"checkOf": func(f fielder, name, label string, checked bool, help string) fieldArgs {
+			return fieldArgs{F: f, Name: name, Label: label, Checked: checked, Help: help}
+		},
+		"stateOf": func(csrf string, version int64, q listQuery) formState {
+			return formState{CSRF: csrf, Version: version, Query: q}
+		},
+		"listHeadOf": func(title, path, placeholder string, q listQuery, shown, total int) listHead {
+			return listHead{Title: title, Path: path, Placeholder: placeholder, Query: q, Shown: shown, Total: total}
+		},
+		"buttonsOf": func(back, action string) map[string]string { return map[string]string{"Back": back, "Action": action} },
+		"whenField": func(f fielder, name, label, value string) fieldArgs {
+			return fieldArgs{F: f, Name: name, Label: label, Value: value}
+		},
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("configurator: template %s: %w", name, err)
 		}
@@ -62,7 +75,21 @@ type fieldArgs struct {
 	F                        fielder
 	Name, Label, Value, Help string
 	Max                      int
-	Required                 bool
+	Required, Checked        bool
+}
+
+// listHead is a list's title, count and toolbar.
+type listHead struct {
+	Title, Path, Placeholder string
+	Query                    listQuery
+	Shown, Total             int
+}
+
+// formState is what a dialog's form carries besides its fields.
+type formState struct {
+	CSRF    string
+	Version int64
+	Query   listQuery
 }
 
 // menuItem is an entry of the menubar.
@@ -158,9 +185,11 @@ func (h *Handler) routes() {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/seats", http.StatusSeeOther)
 	})
-	h.seatRoutes(mux)
+	seatModule.routes(h, mux)
+	operatorModule.routes(h, mux)
+	h.auditRoutes(mux)
 	for _, m := range menu {
-		if m.Path == "/seats" {
+		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/audit" {
 			continue
 		}
 		mux.HandleFunc("GET "+m.Path, h.showModule(m))

@@ -69,10 +69,10 @@ func TestSeatValidationErrors(t *testing.T) {
 	}{
 		{"missing MAC", []string{"mac", "", "interface", "SIP/299"}, "mac", "missing MAC"},
 		{"bad MAC", []string{"mac", "00:11:22:33:44", "interface", "SIP/299"}, "mac", "MAC"},
-		{"duplicate MAC", []string{"mac", "00-11-22-33-44-01", "interface", "SIP/299"}, "mac", "duplicate MAC"},
+		{"duplicate MAC", []string{"mac", "00-11-22-33-44-01", "interface", "SIP/299"}, "mac", "a seat with this MAC address already exists"},
 		{"missing interface", []string{"mac", "00:11:22:33:44:99", "interface", ""}, "interface", "missing interface"},
 		{"bad interface", []string{"mac", "00:11:22:33:44:99", "interface", "201"}, "interface", "interface"},
-		{"duplicate interface", []string{"mac", "00:11:22:33:44:99", "interface", "SIP/201"}, "interface", "is also the interface of seat 00:11:22:33:44:01"},
+		{"duplicate interface", []string{"mac", "00:11:22:33:44:99", "interface", "SIP/201"}, "interface", "another seat already has this interface (seat 00:11:22:33:44:01 has SIP/201)"},
 		{"long description", []string{"mac", "00:11:22:33:44:99", "interface", "SIP/299", "description", strings.Repeat("x", 300)}, "description", "longer than 256 bytes"},
 	}
 	for _, tc := range tests {
@@ -113,17 +113,17 @@ func TestSeatEdit(t *testing.T) {
 	assert.Contains(t, r.body, "Edit seat 00:11:22:33:44:01")
 	assert.Contains(t, r.body, `value="desk one"`)
 
-	r = c.post("/seats/"+itoa(a.ID), "version", seatVersion(a), "mac", "00:11:22:33:44:03", "interface", "SIP/203", "description", "moved")
+	assert.Contains(t, r.body, `name="version" value="`+itoa(a.Version)+`"`, "the form carries the row's version")
+	r = c.post("/seats/"+itoa(a.ID), "version", itoa(a.Version), "mac", "00:11:22:33:44:03", "interface", "SIP/203", "description", "moved")
 	require.Equal(t, http.StatusSeeOther, r.StatusCode, r.body)
 	m := e.model()
 	assert.Equal(t, []string{"00:11:22:33:44:02", "00:11:22:33:44:03"}, macs(m))
 	assert.Equal(t, "00:11:22:33:44:03", m.Operators[0].Seat, "alice's fixed seat followed")
 	assert.Contains(t, c.get("/seats").body, "Seat 00:11:22:33:44:03 saved.")
 
-	a.MAC, a.Interface, a.Description = "00:11:22:33:44:03", "SIP/203", "moved"
-	r = c.post("/seats/"+itoa(a.ID), "version", seatVersion(a), "mac", seatB.MAC, "interface", "SIP/203")
+	r = c.post("/seats/"+itoa(a.ID), "version", itoa(seatByMAC(e, "00:11:22:33:44:03").Version), "mac", seatB.MAC, "interface", "SIP/203")
 	assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
-	assert.Contains(t, fieldErrors(r.body, "mac"), "duplicate MAC")
+	assert.Contains(t, fieldErrors(r.body, "mac"), "a seat with this MAC address already exists")
 
 	assert.Equal(t, http.StatusNotFound, c.get("/seats/999/edit").StatusCode)
 	assert.Equal(t, http.StatusNotFound, c.get("/seats/abc/edit").StatusCode)
@@ -131,28 +131,70 @@ func TestSeatEdit(t *testing.T) {
 }
 
 // TestSeatStaleEdit: a save over a change made since the dialog opened
-// is refused (409) with what the seat is now; saving again replaces it.
+// is refused (409) with what the seat is now and who changed it; saving
+// again replaces it. A stale remove is refused too, and a form without a
+// version never overwrites.
 func TestSeatStaleEdit(t *testing.T) {
 	e := newEnv(t)
 	a := e.addSeat(seatA)
 	c := e.loggedIn()
-	opened := seatVersion(a)
+	opened := itoa(a.Version)
 	other := a
 	other.Description = "changed by bob"
-	require.NoError(t, e.store.SaveSeat(context.Background(), &other))
+	require.NoError(t, e.store.As("bob").SaveSeat(context.Background(), &other))
 
 	r := c.post("/seats/"+itoa(a.ID), "version", opened, "mac", a.MAC, "interface", "SIP/250", "description", "mine")
 	require.Equal(t, http.StatusConflict, r.StatusCode)
-	assert.Contains(t, html.UnescapeString(r.body), `Someone else changed this seat since you opened it; it is now: MAC 00:11:22:33:44:01, interface SIP/201, description "changed by bob"`)
+	body := html.UnescapeString(r.body)
+	assert.Regexp(t, `bob changed this seat at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ since you opened it; it is now: MAC 00:11:22:33:44:01, interface SIP/201, description "changed by bob"`, body)
 	assert.Contains(t, r.body, `value="mine"`, "what the user typed is kept")
+	assert.Contains(t, r.body, `name="version" value="`+itoa(other.Version)+`"`, "with the version now stored")
 	assert.Equal(t, "changed by bob", e.model().Seats[0].Description, "no silent overwrite")
 
-	c.post("/seats/"+itoa(a.ID), "version", seatVersion(other), "mac", a.MAC, "interface", "SIP/250", "description", "mine")
+	r = c.post("/seats/"+itoa(a.ID), "mac", a.MAC, "interface", "SIP/250", "description", "no version")
+	assert.Equal(t, http.StatusConflict, r.StatusCode, "a form without a version")
+	assert.Equal(t, "changed by bob", e.model().Seats[0].Description)
+
+	r = c.post("/seats/"+itoa(a.ID), "version", itoa(other.Version), "mac", a.MAC, "interface", "SIP/250", "description", "mine")
+	require.Equal(t, http.StatusSeeOther, r.StatusCode, r.body)
 	assert.Equal(t, "mine", e.model().Seats[0].Description, "a deliberate second save")
 
 	r = c.post("/seats/"+itoa(a.ID)+"/remove", "version", opened)
 	assert.Equal(t, http.StatusConflict, r.StatusCode, "a stale remove too")
+	assert.Regexp(t, `admin changed this seat at [^<]+ since you asked to remove it: check it and confirm again.`, r.body)
 	assert.Len(t, e.model().Seats, 1)
+
+	now := e.model().Seats[0]
+	require.NoError(t, e.store.As("carol").DeleteSeat(context.Background(), now.ID, now.Version))
+	r = c.post("/seats/"+itoa(a.ID), "version", itoa(now.Version), "mac", a.MAC, "interface", "SIP/250", "description", "mine")
+	assert.Equal(t, http.StatusNotFound, r.StatusCode, "a save of a removed seat")
+	assert.Regexp(t, `That seat \(00:11:22:33:44:01\) no longer exists: carol removed it at [^<]+\.`, r.body)
+	assert.Empty(t, e.model().Seats, "not brought back")
+}
+
+// TestSeatChangesAudited: every change made through the configurator is
+// in the store's audit log as made by the session's manager user, with the
+// row before and after.
+func TestSeatChangesAudited(t *testing.T) {
+	e := newEnv(t)
+	c := e.loggedIn()
+	r := c.post("/seats", "mac", seatA.MAC, "interface", seatA.Interface)
+	require.Equal(t, http.StatusSeeOther, r.StatusCode, r.body)
+	a := seatByMAC(e, seatA.MAC)
+	r = c.post("/seats/"+itoa(a.ID), "version", itoa(a.Version), "mac", a.MAC, "interface", "SIP/209", "description", "desk")
+	require.Equal(t, http.StatusSeeOther, r.StatusCode, r.body)
+	r = c.post("/seats/"+itoa(a.ID)+"/remove", "version", itoa(seatByMAC(e, seatA.MAC).Version))
+	require.Equal(t, http.StatusSeeOther, r.StatusCode, r.body)
+	log, err := e.store.Audit(context.Background(), config.AuditFilter{Entity: config.KindSeat})
+	require.NoError(t, err)
+	require.Len(t, log, 3)
+	for i, want := range []config.Action{config.ActionRemove, config.ActionEdit, config.ActionAdd} {
+		assert.Equal(t, want, log[i].Action)
+		assert.Equal(t, testUser, log[i].User, "%s by the session's user", want)
+		assert.Equal(t, seatA.MAC, log[i].Key)
+	}
+	assert.Contains(t, string(log[1].Before), "SIP/201")
+	assert.Contains(t, string(log[1].After), "SIP/209")
 }
 
 // TestSeatRemove: remove asks for confirmation and says what depends on
@@ -168,28 +210,31 @@ func TestSeatRemove(t *testing.T) {
 	r := c.get("/seats/" + itoa(a.ID) + "/remove")
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	assert.Contains(t, r.body, "Remove seat 00:11:22:33:44:01?")
-	assert.Contains(t, r.body, "<li>operator alice has it as fixed seat, and will have none</li>")
+	assert.Contains(t, r.body, "<li>operator alice has it as fixed seat and will have none</li>")
 	assert.Len(t, e.model().Seats, 2, "asking removes nothing")
 	assert.Contains(t, c.get("/seats/"+itoa(seatIDByMAC(e, seatB.MAC))+"/remove").body, "Nothing depends on it.")
 
-	r = c.post("/seats/"+itoa(a.ID)+"/remove", "version", seatVersion(a))
+	r = c.post("/seats/"+itoa(a.ID)+"/remove", "version", itoa(seatByMAC(e, a.MAC).Version))
 	require.Equal(t, http.StatusSeeOther, r.StatusCode, r.body)
 	m := e.model()
 	assert.Equal(t, []string{seatB.MAC}, macs(m))
 	assert.Empty(t, m.Operators[0].Seat)
 	assert.Contains(t, c.get("/seats").body, "Seat 00:11:22:33:44:01 removed.")
-	assert.Equal(t, http.StatusNotFound, c.post("/seats/"+itoa(a.ID)+"/remove", "version", seatVersion(a)).StatusCode)
+	assert.Equal(t, http.StatusNotFound, c.post("/seats/"+itoa(a.ID)+"/remove", "version", itoa(a.Version)).StatusCode)
 	assert.Contains(t, e.log.String(), "action=remove key=00:11:22:33:44:01")
 }
 
-func seatIDByMAC(e *env, mac string) int64 {
+func seatIDByMAC(e *env, mac string) int64 { return seatByMAC(e, mac).ID }
+
+func seatByMAC(e *env, mac string) config.Seat {
+	e.t.Helper()
 	for _, s := range e.model().Seats {
 		if s.MAC == mac {
-			return s.ID
+			return s
 		}
 	}
 	e.t.Fatalf("no seat %s", mac)
-	return 0
+	return config.Seat{}
 }
 
 // TestSeatSearchSort: the search filters on every column, the column

@@ -9,8 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/astcti/astcti/cti/config"
 )
 
 // Tunables. Tests shrink them.
@@ -52,7 +53,10 @@ var (
 
 // Config is a configurator's configuration.
 type Config struct {
-	Store Store
+	// Store is the working database. The configurator changes it only
+	// through Store.As(the session's user), so that the audit log says
+	// who made every change.
+	Store *config.Store
 	Users Users
 	// ApplyDir is the server's configuration directory, where Apply writes
 	// snapshots.
@@ -66,11 +70,6 @@ type Config struct {
 	// Logger gets the configurator's log, the reset tokens included. Nil
 	// discards it.
 	Logger *slog.Logger
-	// Auditor records changes; nil logs them (LogAuditor).
-	Auditor Auditor
-	// FieldOf maps validation problems to form fields; nil is
-	// DefaultFieldOf.
-	FieldOf FieldOf
 }
 
 // Handler is the configurator's HTTP handler. It is safe for concurrent
@@ -78,8 +77,6 @@ type Config struct {
 type Handler struct {
 	cfg      Config
 	log      *slog.Logger
-	audit    Auditor
-	fieldOf  FieldOf
 	sessions *sessions
 	pairs    *limiter // failed logins per (user id, address)
 	addrs    *limiter // failed logins per address
@@ -87,9 +84,6 @@ type Handler struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	handler  http.Handler
-	// writeMu serializes the read-check-write of the editing handlers
-	// (the stale-edit check and the save), within this process.
-	writeMu sync.Mutex
 }
 
 // New returns the configurator's handler. It fails when a template does
@@ -98,15 +92,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Store == nil || cfg.Users == nil {
 		return nil, errors.New("configurator: Store and Users are required")
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger, audit: cfg.Auditor, fieldOf: cfg.FieldOf}
+	h := &Handler{cfg: cfg, log: cfg.Logger}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
-	}
-	if h.audit == nil {
-		h.audit = LogAuditor{Log: h.log}
-	}
-	if h.fieldOf == nil {
-		h.fieldOf = DefaultFieldOf
 	}
 	h.sessions = newSessions(MaxSessions, IdleTimeout, AbsoluteTimeout)
 	h.pairs = newLimiter(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)

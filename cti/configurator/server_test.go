@@ -5,11 +5,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/astcti/astcti/cti/config"
 )
 
 // TestServeBounds: Serve bounds the request headers (431) and the form
@@ -60,22 +63,24 @@ func TestScriptRequestsGet401(t *testing.T) {
 	}
 }
 
-// TestDefaultFieldOf: the problems of cti/config's seat validation land on
-// their fields, the seat's name in the text notwithstanding.
-func TestDefaultFieldOf(t *testing.T) {
-	tests := []struct{ msg, want string }{
-		{"seat 1: missing MAC", "mac"},
-		{"seat: invalid MAC address \"x\"", "mac"},
-		{"seat 00:11:22:33:44:01: duplicate MAC (also seat 1)", "mac"},
-		{"seat 00:11:22:33:44:01: missing interface", "interface"},
-		{"seat 00:11:22:33:44:01: interface SIP/1 is also the interface of seat 00:11:22:33:44:02", "interface"},
-		{"seat 00:11:22:33:44:01: description longer than 256 bytes", "description"},
-		{"operator \"alice\": seat 00:11:22:33:44:09: no such seat", ""},
+// TestProblemMap: a problem lands on its field by Problem.Field when it
+// is about the form's row and the form has that field; any other goes to
+// the top of the form, never lost.
+func TestProblemMap(t *testing.T) {
+	ps := []config.Problem{
+		{Msg: "seat 1: missing MAC", Kind: config.KindSeat, Field: "mac"},
+		{Msg: "seat 1: missing interface", Kind: config.KindSeat, Field: "interface"},
+		{Msg: "seat 1: odd", Kind: config.KindSeat, Field: "nosuch"},
+		{Msg: "seat 1: as a whole", Kind: config.KindSeat},
+		{Msg: `operator "alice": seat 00:11:22:33:44:09: no such seat`, Kind: config.KindOperator, Field: "seat"},
 	}
-	for _, tc := range tests {
-		p := problem(tc.msg)
-		if got := DefaultFieldOf("seat", p); got != tc.want {
-			t.Errorf("DefaultFieldOf(seat, %q) = %q, want %q", tc.msg, got, tc.want)
-		}
+	got := problemMap(config.KindSeat, seatColumns, ps)
+	want := map[string][]string{
+		"mac":       {"seat 1: missing MAC"},
+		"interface": {"seat 1: missing interface"},
+		"":          {"seat 1: odd", "seat 1: as a whole", `operator "alice": seat 00:11:22:33:44:09: no such seat`},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problemMap = %q, want %q", got, want)
 	}
 }
