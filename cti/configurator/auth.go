@@ -106,17 +106,14 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 		ss := h.sessions.get(h.cookie(r, sessionCookie))
 		public := isPublic(r.URL.Path)
 		if ss == nil && !public {
-			if wantsJSON(r) {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnauthorized)
-				w.Write([]byte(`{"error":"login required"}` + "\n"))
-				return
-			}
 			to := "/login"
 			if h.cookie(r, sessionCookie) != "" {
 				to = "/login?m=expired" // say why the user must log in again
 			}
-			http.Redirect(w, r, to, http.StatusSeeOther)
+			sendToLogin(w, r, to)
+			return
+		}
+		if ss != nil && !public && !h.accountActive(w, r, ss) {
 			return
 		}
 		if ss != nil {
@@ -144,6 +141,40 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sendToLogin answers a request that needs a login: a script gets 401
+// JSON, a browser is sent to the login page at to.
+func sendToLogin(w http.ResponseWriter, r *http.Request, to string) {
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"login required"}` + "\n"))
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// accountActive reports whether the manager user of ss may still act: a
+// user disabled or removed since the login (`astcti user disable`, in
+// another process) loses every session at its next request, not at its
+// timeout. Otherwise it answers the request itself: the session is ended
+// and the browser sent to the login page; a failed users' database is a
+// 503, never a pass.
+func (h *Handler) accountActive(w http.ResponseWriter, r *http.Request, ss *session) bool {
+	u, err := h.cfg.Users.Get(r.Context(), ss.user)
+	switch {
+	case err == nil && u.Enabled:
+		return true
+	case err == nil, errors.Is(err, config.ErrNotFound):
+		h.log.Info("session ended: the manager user is disabled or removed", "user", ss.user)
+		h.sessions.endUser(ss.user)
+		sendToLogin(w, r, "/login?m=disabled")
+	default:
+		h.log.Error("cannot check the manager user of a session", "user", ss.user, "err", err)
+		h.fail(w, r, http.StatusServiceUnavailable, "The manager users' database failed: see the configurator's log.")
+	}
+	return false
 }
 
 // clientAddr is the request's IP address, the throttle's key. It is the
@@ -185,6 +216,8 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		p.Notice = "Your new password is set: log in with it."
 	case "expired":
 		p.Notice = "Your session has ended: log in again."
+	case "disabled":
+		p.Notice = "Your session has ended: your account was disabled."
 	}
 	h.renderPublic(w, r, http.StatusOK, "login", "Log in", p)
 }
