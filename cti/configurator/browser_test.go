@@ -1,0 +1,182 @@
+package configurator
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The browser tests drive the configurator as an administrator does, in a
+// headless Chromium (browser_helpers_test.go), and assert what is shown:
+// texts, the dialog's open state, where the focus is. Every test also
+// fails on a console error or warning. With ASTCTI_SCREENSHOTS=DIR they
+// write the pictures of docs/configurator.md into DIR.
+
+// TestBrowserLogin: a wrong password is refused with the error on the
+// login page, the user id kept; the right one opens the seats list; the
+// password-lost link explains the recovery.
+func TestBrowserLogin(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+
+	b.open("/")
+	assert.Equal(t, "/login", b.path(), "a visitor is sent to the login page")
+	assert.Equal(t, "input#userid", b.focused(), "the user id has the focus")
+	b.screenshot("login")
+
+	b.login(testUser, "wrong password")
+	assert.Equal(t, "/login", b.path())
+	assert.Equal(t, "Wrong user id or password.", b.text("#login-error"))
+	assert.Equal(t, testUser, eval[string](b, `document.querySelector("#userid").value`), "the user id is kept")
+	assert.Empty(t, b.text(".bar"), "no menubar before login")
+
+	b.loads(chromedp.Click(chromedp.CSS(`a[href="/password-lost"]`)))
+	assert.Equal(t, "Password lost", b.text("h1"))
+	assert.Contains(t, b.text("main"), "astcti user passwd --data DIR USERID")
+
+	b.login(testUser, testPassword)
+	assert.Equal(t, "/seats", b.path())
+	assert.Equal(t, "Seats", b.text("main h1"))
+	assert.Equal(t, testUser, b.text(".bar .who"))
+	assert.Equal(t, "No seat yet. Add the first one.", b.text("p.empty"))
+}
+
+// TestBrowserSeats: a first seat added with the toolbar's Add and the
+// dialog, a bad MAC refused next to its field, a row edited by double
+// click and by Enter, Escape closing the dialog with the focus back on
+// the row, and a removal through its confirmation.
+func TestBrowserSeats(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login(testUser, testPassword)
+
+	// Add, with a MAC one byte short first.
+	b.loads(chromedp.Click(chromedp.CSS(`.toolbar a.button.primary`)))
+	require.True(t, b.dialogOpen(), "Add opens the dialog")
+	assert.Equal(t, "Add a seat", b.text("dialog h2"))
+	assert.Equal(t, "input#f-mac", b.focused(), "the dialog's first field has the focus")
+	b.loads(
+		fill("#f-mac", "00:11:22:33:44"),
+		fill("#f-interface", "SIP/201"),
+		fill("#f-description", "desk one"),
+		chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)))
+	require.True(t, b.dialogOpen(), "a refused seat keeps the dialog open")
+	assert.Contains(t, b.text("#mac-error"), "MAC", "the problem is next to the MAC field")
+	assert.Empty(t, b.text("#interface-error"), "the interface is fine")
+	assert.Equal(t, "input#f-mac", b.focused(), "the field in error has the focus")
+	assert.Equal(t, "true", eval[string](b, `document.querySelector("#f-mac").getAttribute("aria-invalid")`))
+	assert.Equal(t, "SIP/201", eval[string](b, `document.querySelector("#f-interface").value`), "what was typed is kept")
+	b.screenshot("seat-validation")
+	assert.Empty(t, e.model().Seats, "nothing stored")
+
+	b.loads(fill("#f-mac", "00-11-22-33-44-01"), chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)))
+	assert.False(t, b.dialogOpen())
+	assert.Equal(t, "Seat 00:11:22:33:44:01 added.", b.text("p.flash"))
+	assert.Equal(t, "00:11:22:33:44:01\tSIP/201\tdesk one", b.text("tbody tr:nth-child(1)")[:len("00:11:22:33:44:01\tSIP/201\tdesk one")])
+	e.addSeat(seatB)
+
+	// Double click edits.
+	b.open("/seats")
+	assert.Equal(t, "2 of 2", b.text(".count"))
+	b.loads(chromedp.DoubleClick(chromedp.CSS(`tbody tr:nth-child(1) td`)))
+	require.True(t, b.dialogOpen(), "a double click opens the row's dialog")
+	assert.Equal(t, "Edit seat 00:11:22:33:44:01", b.text("dialog h2"))
+	assert.Equal(t, "SIP/201", eval[string](b, `document.querySelector("#f-interface").value`))
+	b.loads(fill("#f-description", "desk one, by the door"), chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)))
+	assert.Equal(t, "Seat 00:11:22:33:44:01 saved.", b.text("p.flash"))
+	assert.Contains(t, b.text("tbody tr:nth-child(1)"), "desk one, by the door")
+	b.screenshot("seats")
+
+	// Enter on the focused row edits; Escape goes back with the focus on
+	// that row.
+	b.run(chromedp.Focus(chromedp.CSS(`tbody tr:nth-child(2)`)))
+	assert.Equal(t, "true", eval[string](b, `document.querySelector("tbody tr:nth-child(2)").getAttribute("aria-selected")`), "the focused row is selected")
+	b.loads(chromedp.KeyEvent("\r"))
+	require.True(t, b.dialogOpen(), "Enter opens the row's dialog")
+	assert.Equal(t, "Edit seat "+seatB.MAC, b.text("dialog h2"))
+	b.loads(chromedp.KeyEvent(kb.Escape))
+	assert.False(t, b.dialogOpen(), "Escape closes the dialog")
+	assert.Equal(t, "/seats", eval[string](b, `location.pathname`))
+	assert.Contains(t, b.focused(), "tr "+seatB.MAC, "the focus is back on the row")
+	assert.Equal(t, seatB.Description, e.model().Seats[1].Description, "Escape saves nothing")
+
+	// Remove, confirmed: the toolbar's Remove on the selected row.
+	b.run(chromedp.Click(chromedp.CSS(`tbody tr:nth-child(2) td`)))
+	b.loads(chromedp.Click(chromedp.CSS(`.toolbar button[data-action=remove]`)))
+	require.True(t, b.dialogOpen(), "Remove asks first")
+	assert.Equal(t, "Remove seat "+seatB.MAC+"?", b.text("dialog h2"))
+	assert.Contains(t, b.text("#dialog-desc"), "Nothing depends on it.")
+	assert.Equal(t, "button Remove", b.focused(), "the confirmation's button has the focus")
+	b.loads(chromedp.KeyEvent("\r"))
+	assert.False(t, b.dialogOpen())
+	assert.Equal(t, "Seat "+seatB.MAC+" removed.", b.text("p.flash"))
+	assert.Equal(t, "1 of 1", b.text(".count"))
+	assert.NotContains(t, b.text("table"), seatB.MAC)
+}
+
+// TestBrowserOperatorsAndAudit: an operator added with a fixed seat chosen
+// from the seats, the list showing it, and the audit page listing every
+// change by the administrator who made it.
+func TestBrowserOperatorsAndAudit(t *testing.T) {
+	e := newEnv(t)
+	e.addSeat(seatA)
+	e.addSeat(seatB)
+	b := e.browser()
+	b.login(testUser, testPassword)
+
+	b.loads(chromedp.Click(chromedp.CSS(`.bar a[href="/operators"]`)))
+	assert.Equal(t, "Operators", b.text("main h1"))
+	assert.Equal(t, "page", eval[string](b, `document.querySelector('.bar a[href="/operators"]').getAttribute("aria-current")`))
+	b.loads(chromedp.Click(chromedp.CSS(`.toolbar a.button.primary`)))
+	require.True(t, b.dialogOpen())
+	assert.Equal(t, "Add an operator", b.text("dialog h2"))
+	assert.Equal(t, "No fixed seat: any seat", eval[string](b, `document.querySelector("#f-seat").selectedOptions[0].text`))
+	b.run(
+		fill("#f-username", "alice"),
+		fill("#f-fullname", "Alice Liddell"),
+		fill("#f-password", "rabbit-hole"),
+		chromedp.SetValue(chromedp.CSS("#f-seat"), seatB.MAC))
+	assert.Equal(t, seatB.MAC+" · PJSIP/202 · window", eval[string](b, `document.querySelector("#f-seat").selectedOptions[0].text`))
+	b.loads(chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)))
+	assert.False(t, b.dialogOpen())
+	assert.Equal(t, "Operator alice added.", b.text("p.flash"))
+	assert.Equal(t, "alice\tAlice Liddell\t"+seatB.MAC+"\tenabled", b.text("tbody tr:nth-child(1)")[:len("alice\tAlice Liddell\t"+seatB.MAC+"\tenabled")])
+	b.screenshot("operators")
+	m := e.model()
+	require.Len(t, m.Operators, 1)
+	assert.Equal(t, seatB.MAC, m.Operators[0].Seat)
+
+	b.loads(chromedp.Click(chromedp.CSS(`.bar a[href="/audit"]`)))
+	assert.Equal(t, "Audit", b.text("main h1"))
+	rows := eval[[]string](b, `[...document.querySelectorAll("table.audit tbody tr")].map(r => [...r.cells].slice(1, 4).map(c => c.innerText.trim()).join(" | "))`)
+	require.NotEmpty(t, rows)
+	assert.Equal(t, "admin | add | operator alice", rows[0], "newest first, by whom")
+	assert.Contains(t, b.text("table.audit tbody tr:nth-child(1) .changes"), "Alice Liddell")
+	b.screenshot("audit")
+
+	// The filters: the operators' changes only.
+	b.loads(chromedp.SetValue(chromedp.CSS("#f-entity"), "operator"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+	rows = eval[[]string](b, `[...document.querySelectorAll("table.audit tbody tr")].map(r => r.cells[3].innerText.trim())`)
+	assert.Equal(t, []string{"operator alice"}, rows)
+}
+
+// TestBrowserEscapeFromAdd: Escape on the add dialog, opened from the
+// keyboard, goes back to the list with the focus on Add again, so that a
+// keyboard user is where they were.
+func TestBrowserEscapeFromAdd(t *testing.T) {
+	e := newEnv(t)
+	e.addSeat(seatA)
+	b := e.browser()
+	b.login(testUser, testPassword)
+	b.run(chromedp.Focus(chromedp.CSS(`.toolbar a.button.primary`)))
+	b.loads(chromedp.KeyEvent("\r"))
+	require.True(t, b.dialogOpen())
+	b.run(fill("#f-mac", "00:11:22:33:44:09"))
+	b.loads(chromedp.KeyEvent(kb.Escape))
+	assert.False(t, b.dialogOpen(), "Escape closes the dialog")
+	assert.Equal(t, "a Add", b.focused(), "the focus is back on Add")
+	assert.Len(t, e.model().Seats, 1, "nothing added")
+}
