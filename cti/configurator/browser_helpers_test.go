@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,31 +16,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/astcti/astcti/internal/browsertest"
 )
-
-// The browser is found as loadgen/report's browser test finds it (the few
-// lines are copied, not imported: that is another package's test code).
-
-// browserNames are the executables tried, in order, for the browser tests.
-var browserNames = []string{"chromium", "chromium-browser", "google-chrome"}
-
-// findBrowser returns the path of a Chromium, or skips the test when there
-// is none, unless ASTCTI_REQUIRE_BROWSER=1 (set by .ci/run once it has
-// installed one) makes a missing browser a failure.
-func findBrowser(t *testing.T) string {
-	t.Helper()
-	for _, name := range browserNames {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("no browser on PATH (tried %s): install Debian's chromium to drive the configurator", strings.Join(browserNames, ", "))
-	if os.Getenv("ASTCTI_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg + ", which ASTCTI_REQUIRE_BROWSER=1 requires")
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // Screen size of every test, so that screenshots do not depend on the
 // machine: a laptop's.
@@ -132,21 +109,11 @@ type browser struct {
 func (e *env) browser() *browser {
 	t := e.t
 	t.Helper()
-	exe := findBrowser(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe),
+	exe := browsertest.Find(t, "to drive the configurator")
+	bctx := browsertest.Start(t, exe, time.Minute,
 		chromedp.WindowSize(browserWidth, browserHeight),
 		// Every request stays on 127.0.0.1: no proxy, no call home.
 		chromedp.ProxyServer("direct://"), chromedp.Flag("proxy-bypass-list", "*"))
-	if os.Geteuid() == 0 {
-		// Chromium refuses to run its sandbox as root, as CI runs.
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
 	b := &browser{t: t, ctx: bctx, base: e.srv.URL, problems: &consoleProblems{}}
 	require.NoError(t, chromedp.Do(bctx)) // starts the browser
 	require.NoError(t, chromedp.Listen(bctx, b.problems.add))

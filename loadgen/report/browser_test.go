@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,28 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/astcti/astcti/internal/browsertest"
 )
-
-// browserNames are the executables tried, in order, for the browser test.
-var browserNames = []string{"chromium", "chromium-browser", "google-chrome"}
-
-// findBrowser returns the path of a Chromium, or skips the test when there
-// is none, unless ASTCTI_REQUIRE_BROWSER=1 (set by .ci/run once it has
-// installed one) makes a missing browser a failure.
-func findBrowser(t *testing.T) string {
-	t.Helper()
-	for _, name := range browserNames {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("no browser on PATH (tried %s): install Debian's chromium to render the HTML report", strings.Join(browserNames, ", "))
-	if os.Getenv("ASTCTI_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg + ", which ASTCTI_REQUIRE_BROWSER=1 requires")
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // pageProblems records what the page must not cause: console errors,
 // uncaught exceptions, browser log errors (a blocked load is one) and
@@ -115,7 +95,7 @@ const chartsScript = `[...document.querySelectorAll('svg.chart')].map(svg => {
 // nothing loaded from anywhere, no console error, and the skip link
 // working from the keyboard.
 func TestBrowserRendersReport(t *testing.T) {
-	exe := findBrowser(t)
+	exe := browsertest.Find(t, "to render the HTML report")
 	file := filepath.Join(t.TempDir(), "report.html")
 	f, err := os.Create(file)
 	require.NoError(t, err)
@@ -123,7 +103,7 @@ func TestBrowserRendersReport(t *testing.T) {
 	require.NoError(t, f.Close())
 	pageURL := (&url.URL{Scheme: "file", Path: file}).String()
 
-	ctx := startBrowser(t, exe)
+	ctx := browsertest.Start(t, exe, time.Minute)
 	problems := &pageProblems{page: pageURL}
 	require.NoError(t, chromedp.Listen(ctx, problems.add))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(pageURL)))
@@ -141,24 +121,6 @@ func TestBrowserRendersReport(t *testing.T) {
 
 	checkSkipLink(t, ctx)
 	checkListening(t, ctx, problems)
-}
-
-// startBrowser starts exe headless for the test, stopped at its end or
-// after a minute, whichever comes first.
-func startBrowser(t *testing.T, exe string) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))
-	if os.Geteuid() == 0 {
-		// Chromium refuses to run its sandbox as root, as CI runs.
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	return bctx
 }
 
 // checkSkipLink presses Tab and Enter: the first stop must be the skip link

@@ -1,0 +1,60 @@
+// Package browsertest finds and starts the headless Chromium of the
+// browser tests (loadgen/report's report, the web configurator), the same
+// way for all: the browser is looked up on PATH; without one a test is
+// skipped, saying what to install, unless ASTCTI_REQUIRE_BROWSER=1 (set by
+// .ci/run once it has installed Debian's chromium) makes it a failure, so
+// that CI can never pass by skipping.
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Names are the executables tried, in order.
+var Names = []string{"chromium", "chromium-browser", "google-chrome"}
+
+// Find returns the path of a Chromium, or skips t when there is none
+// (fails it under ASTCTI_REQUIRE_BROWSER=1). what says what the browser is
+// for, in the message: "to render the HTML report".
+func Find(t testing.TB, what string) string {
+	t.Helper()
+	for _, name := range Names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("no browser on PATH (tried %s): install Debian's chromium %s", strings.Join(Names, ", "), what)
+	if os.Getenv("ASTCTI_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg + ", which ASTCTI_REQUIRE_BROWSER=1 requires")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// Start starts exe headless for t, with opts added to chromedp's defaults,
+// and returns its context: the browser stops at the end of t or after
+// timeout, whichever comes first.
+func Start(t testing.TB, exe string, timeout time.Duration, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	all := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe))
+	if os.Geteuid() == 0 {
+		// Chromium refuses to run its sandbox as root, as CI runs.
+		all = append(all, chromedp.NoSandbox)
+	}
+	all = append(all, opts...)
+	actx, acancel := chromedp.NewExecAllocator(ctx, all...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	return bctx
+}
