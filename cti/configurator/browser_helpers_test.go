@@ -77,6 +77,15 @@ func (p *consoleProblems) add(ev any) {
 	}
 }
 
+// take removes and returns what was seen so far.
+func (p *consoleProblems) take() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seen := p.seen
+	p.seen = nil
+	return seen
+}
+
 func (p *consoleProblems) isPage(url string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -121,6 +130,22 @@ func (e *env) browser() *browser {
 	// before the browser stops.
 	t.Cleanup(func() { assert.Empty(t, b.problems.list(), "the browser console during the test") })
 	return b
+}
+
+// checkListening proves that the console is listened to: a warning
+// written on purpose must be seen, and be the only thing seen so far. The
+// events come on the browser's goroutine, hence the bounded wait.
+func (b *browser) checkListening() {
+	b.t.Helper()
+	eval[bool](b, `(console.warn("canary"), true)`)
+	var seen []string
+	for i := 0; i < 500 && len(seen) == 0; i++ {
+		seen = b.problems.take()
+		if len(seen) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	assert.Equal(b.t, []string{`console.warning: "canary"`}, seen, "the console is listened to, and nothing else was logged")
 }
 
 // run runs actions, the test failing on the first error.

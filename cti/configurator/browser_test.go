@@ -42,6 +42,7 @@ func TestBrowserLogin(t *testing.T) {
 	assert.Equal(t, "Seats", b.text("main h1"))
 	assert.Equal(t, testUser, b.text(".bar .who"))
 	assert.Equal(t, "No seat yet. Add the first one.", b.text("p.empty"))
+	b.checkListening()
 }
 
 // TestBrowserSeats: a first seat added with the toolbar's Add and the
