@@ -42,9 +42,6 @@ type rowModule[T any] struct {
 	// for an edit (its ID, and what the form does not show, are kept from
 	// it; the Version is the form's: formVersion), nil for an add.
 	fromForm func(r *http.Request, old *T) T
-	// check, when set, returns the problems fromForm found in the form
-	// (a *config.ValidationError), which the row is not saved with.
-	check func(*T) error
 	// newRow, when set, is the row an add dialog opens with (its
 	// defaults); the zero T otherwise.
 	newRow func() T
@@ -202,7 +199,7 @@ func (m *rowModule[T]) done(h *Handler, w http.ResponseWriter, r *http.Request, 
 func (m *rowModule[T]) add(h *Handler, w http.ResponseWriter, r *http.Request) {
 	q := m.query(r.PostForm)
 	row := m.fromForm(r, nil)
-	if err := m.write(r, h, &row); err != nil {
+	if err := m.save(r.Context(), h.store(r), &row); err != nil {
 		if ps := validationProblems(m.kind, m.fields, err); ps != nil {
 			form := m.addForm()
 			form.Row, form.Problems = row, ps
@@ -213,17 +210,6 @@ func (m *rowModule[T]) add(h *Handler, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.done(h, w, r, q, config.ActionAdd, &row, "added")
-}
-
-// write saves row as the session's user, unless reading its form found
-// problems.
-func (m *rowModule[T]) write(r *http.Request, h *Handler, row *T) error {
-	if m.check != nil {
-		if err := m.check(row); err != nil {
-			return err
-		}
-	}
-	return m.save(r.Context(), h.store(r), row)
 }
 
 // article is "a" or "an" before noun.
@@ -250,7 +236,7 @@ func (m *rowModule[T]) saveForm(h *Handler, w http.ResponseWriter, r *http.Reque
 	form := m.editForm(*old)
 	row := m.fromForm(r, old)
 	form.Row, form.Version = row, formVersion(r)
-	err := m.write(r, h, &row)
+	err := m.save(r.Context(), h.store(r), &row)
 	switch {
 	case err == nil:
 		m.done(h, w, r, q, config.ActionEdit, &row, "saved")

@@ -2,6 +2,7 @@ package configurator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -39,8 +40,35 @@ type serviceRow struct {
 	// came from the store.
 	Penalties []string
 	// bad are the problems found reading the form (a penalty that is not
-	// a number), before the store sees the service.
-	bad []config.Problem
+	// a number), by member index.
+	bad map[int]config.Problem
+}
+
+// unparsed is the penalty of a member whose typed penalty ParsePenalty
+// refused: out of range, so that the store's validation refuses the save
+// too, with every other problem of the form, and the save never happens.
+const unparsed = -1
+
+// parseProblems puts the problems found reading the form in place of the
+// store's about the same penalties (which are about the unparsed
+// sentinel, not what was typed).
+func (s serviceRow) parseProblems(err error) error {
+	var ve *config.ValidationError
+	if len(s.bad) == 0 || !errors.As(err, &ve) {
+		return err
+	}
+	out := &config.ValidationError{}
+	for _, p := range ve.Problems {
+		if _, ok := s.bad[p.Sub]; !ok || p.Kind != config.KindMember || p.Field != "penalty" {
+			out.Problems = append(out.Problems, p)
+		}
+	}
+	for j := range s.Members {
+		if p, ok := s.bad[j]; ok {
+			out.Problems = append(out.Problems, p)
+		}
+	}
+	return out
 }
 
 // Penalty returns member j's penalty as the form shows it.
@@ -103,15 +131,9 @@ var serviceModule = &rowModule[serviceRow]{
 		return serviceRow{Service: config.Service{Type: config.Inbound, Trigger: config.TriggerNone, Enabled: true}}
 	},
 	fromForm: serviceFromForm,
-	check: func(s *serviceRow) error {
-		if len(s.bad) == 0 {
-			return nil
-		}
-		return &config.ValidationError{Problems: s.bad}
-	},
 	describe: describeService,
 	save: func(ctx context.Context, st *config.Store, s *serviceRow) error {
-		return st.SaveService(ctx, &s.Service)
+		return s.parseProblems(st.SaveService(ctx, &s.Service))
 	},
 	remove: func(ctx context.Context, st *config.Store, id, version int64) error {
 		return st.DeleteService(ctx, id, version)
@@ -147,7 +169,8 @@ func describeService(s *serviceRow) string {
 // serviceFromForm reads the dialog's fields: the service's, then its
 // variable rows and member rows, without those left empty or ticked
 // "remove". A penalty is parsed by config.ParsePenalty, the one parser of
-// the field; one it refuses is kept as typed, with its problem.
+// the field; one it refuses is kept as typed, with its problem, and the
+// member gets the unparsed penalty, which the store refuses.
 func serviceFromForm(r *http.Request, old *serviceRow) serviceRow {
 	f := r.PostForm
 	var s serviceRow
@@ -182,8 +205,12 @@ func serviceFromForm(r *http.Request, old *serviceRow) serviceRow {
 		}
 		pen, err := config.ParsePenalty(typed)
 		if err != nil {
-			s.bad = append(s.bad, config.Problem{Kind: config.KindMember, Sub: len(s.Members), ID: s.ID,
-				Field: "penalty", Msg: fmt.Sprintf("member %q: %v", op, err)})
+			if s.bad == nil {
+				s.bad = map[int]config.Problem{}
+			}
+			s.bad[len(s.Members)] = config.Problem{Kind: config.KindMember, Sub: len(s.Members), ID: s.ID,
+				Field: "penalty", Msg: fmt.Sprintf("service %s: member %q: %v", s.Name, op, err)}
+			pen = unparsed
 		}
 		s.Members = append(s.Members, config.Member{Operator: op, Penalty: pen})
 		s.Penalties = append(s.Penalties, typed)

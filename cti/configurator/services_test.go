@@ -141,8 +141,10 @@ func TestServiceValidationErrors(t *testing.T) {
 	}
 	r := c.post("/services", serviceForm("member.1.operator", "zed")...)
 	assert.Contains(t, r.body, `<option value="zed" selected>zed (no such operator)</option>`, "the typed operator shown back")
-	r = c.post("/services", serviceForm("member.0.penalty", "abc")...)
+	r = c.post("/services", serviceForm("member.0.penalty", "abc", "queue", "")...)
 	assert.Contains(t, r.body, `id="f-member.0.penalty" name="member.0.penalty" value="abc"`, "the penalty shown back as typed")
+	assert.Contains(t, fieldErrors(r.body, "queue"), "a queue service needs a queue name", "with the form's other problems")
+	assert.NotContains(t, r.body, "penalty -1", "the problem is about what was typed")
 	assert.Len(t, e.model().Services, 1)
 }
 
