@@ -337,7 +337,8 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	pages := []resp{anon.get("/login"), anon.get("/password-lost"), anon.get("/password-reset"),
 		c.get("/seats"), c.get("/seats/new"), c.get("/seats/" + itoa(s.ID) + "/edit"), c.get("/seats/" + itoa(s.ID) + "/remove"),
 		c.get("/operators"), c.get("/operators/new"), c.post("/operators", "username", "bad name"),
-		c.get("/audit"), c.get("/audit?since=bad"), c.post("/seats", "mac", "bad")}
+		c.get("/audit"), c.get("/audit?since=bad"), c.post("/seats", "mac", "bad"),
+		c.get("/apply"), c.get("/apply/rollback")}
 	scripts := regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`)
 	inline := regexp.MustCompile(`(?i)\sstyle=|\son[a-z]+=|<style|javascript:`)
 	for _, p := range pages {

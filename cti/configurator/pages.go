@@ -33,7 +33,7 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "audit", "module"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "audit", "module", "apply"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -188,8 +188,9 @@ func (h *Handler) routes() {
 	seatModule.routes(h, mux)
 	operatorModule.routes(h, mux)
 	h.auditRoutes(mux)
+	h.applyRoutes(mux)
 	for _, m := range menu {
-		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/audit" {
+		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/audit" || m.Path == applyPath {
 			continue
 		}
 		mux.HandleFunc("GET "+m.Path, h.showModule(m))
