@@ -142,8 +142,7 @@ Examples:
 				Description: `disable keeps the manager user USERID, its password and its name in the
 audit log, but refuses its logins until astcti user enable USERID. It warns
 when no enabled manager user is left. A session the user already has open
-in a running configurator is not ended by it: it ends at its logout or its
-timeout (30 minutes idle, 12 hours in all).
+in a running configurator ends at its next request.
 
 Example:
   sudo -u astcti astcti user disable --data /var/lib/astcti/configurator bob`,

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -102,21 +103,18 @@ func (h *Handler) securityHeaders(next http.Handler) http.Handler {
 // is not GET or HEAD, then bounds the body.
 func (h *Handler) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		ss := h.sessions.get(h.cookie(r, sessionCookie))
 		public := isPublic(r.URL.Path)
 		if ss == nil && !public {
-			if wantsJSON(r) {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnauthorized)
-				w.Write([]byte(`{"error":"login required"}` + "\n"))
-				return
-			}
 			to := "/login"
 			if h.cookie(r, sessionCookie) != "" {
 				to = "/login?m=expired" // say why the user must log in again
 			}
-			http.Redirect(w, r, to, http.StatusSeeOther)
+			sendToLogin(w, r, to)
+			return
+		}
+		if ss != nil && !public && !h.accountActive(w, r, ss) {
 			return
 		}
 		if ss != nil {
@@ -127,7 +125,7 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 			if ss != nil && !public {
 				want = ss.csrf
 			}
-			if err := r.ParseForm(); err != nil {
+			if err := parseForm(r); err != nil {
 				h.fail(w, r, http.StatusRequestEntityTooLarge, "The form could not be read: "+err.Error())
 				return
 			}
@@ -144,6 +142,40 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sendToLogin answers a request that needs a login: a script gets 401
+// JSON, a browser is sent to the login page at to.
+func sendToLogin(w http.ResponseWriter, r *http.Request, to string) {
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"login required"}` + "\n"))
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// accountActive reports whether the manager user of ss may still act: a
+// user disabled or removed since the login (`astcti user disable`, in
+// another process) loses every session at its next request, not at its
+// timeout. Otherwise it answers the request itself: the session is ended
+// and the browser sent to the login page; a failed users' database is a
+// 503, never a pass.
+func (h *Handler) accountActive(w http.ResponseWriter, r *http.Request, ss *session) bool {
+	u, err := h.cfg.Users.Get(r.Context(), ss.user)
+	switch {
+	case err == nil && u.Enabled:
+		return true
+	case err == nil, errors.Is(err, config.ErrNotFound):
+		h.log.Info("session ended: the manager user is disabled or removed", "user", ss.user)
+		h.sessions.endUser(ss.user)
+		sendToLogin(w, r, "/login?m=disabled")
+	default:
+		h.log.Error("cannot check the manager user of a session", "user", ss.user, "err", err)
+		h.fail(w, r, http.StatusServiceUnavailable, "The manager users' database failed: see the configurator's log.")
+	}
+	return false
 }
 
 // clientAddr is the request's IP address, the throttle's key. It is the
@@ -185,6 +217,8 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		p.Notice = "Your new password is set: log in with it."
 	case "expired":
 		p.Notice = "Your session has ended: log in again."
+	case "disabled":
+		p.Notice = "Your session has ended: your account was disabled."
 	}
 	h.renderPublic(w, r, http.StatusOK, "login", "Log in", p)
 }
@@ -332,4 +366,23 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 	h.sessions.endUser(user)
 	h.log.Info("manager password reset with a token", "user", user, "addr", addr)
 	http.Redirect(w, r, "/login?m=reset", http.StatusSeeOther)
+}
+
+// bodyLimit is the bound of r's body: MaxBodyBytes, but MaxImportBytes
+// for the XML upload, the one form that carries a file.
+func bodyLimit(r *http.Request) int64 {
+	if r.URL.Path == importPath {
+		return MaxImportBytes
+	}
+	return MaxBodyBytes
+}
+
+// parseForm reads r's form, a multipart one too (the import's upload):
+// its fields, the CSRF token included, are then in r.PostForm. The body is
+// bounded already (bodyLimit), so it is kept in memory.
+func parseForm(r *http.Request) error {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		return r.ParseMultipartForm(bodyLimit(r))
+	}
+	return r.ParseForm()
 }

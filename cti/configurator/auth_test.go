@@ -338,7 +338,8 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 		c.get("/seats"), c.get("/seats/new"), c.get("/seats/" + itoa(s.ID) + "/edit"), c.get("/seats/" + itoa(s.ID) + "/remove"),
 		c.get("/operators"), c.get("/operators/new"), c.post("/operators", "username", "bad name"),
 		c.get("/audit"), c.get("/audit?since=bad"), c.post("/seats", "mac", "bad"),
-		c.get("/services"), c.get("/services/new"), c.post("/services", "name", "bad", "member.0.operator", "x", "member.0.penalty", "5a")}
+		c.get("/services"), c.get("/services/new"), c.post("/services", "name", "bad", "member.0.operator", "x", "member.0.penalty", "5a"),
+		c.get("/apply"), c.get("/apply/rollback")}
 	svc := config.Service{Name: "sales", Type: config.Inbound, Context: "sales", Trigger: config.TriggerNone}
 	require.NoError(t, e.store.SaveService(context.Background(), &svc))
 	pages = append(pages, c.get("/services/"+itoa(svc.ID)+"/edit"), c.get("/services/"+itoa(svc.ID)+"/remove"))
@@ -489,4 +490,28 @@ func TestLoginSameAnswer(t *testing.T) {
 	assert.Equal(t, bodies[0], bodies[1])
 	assert.Equal(t, bodies[0], bodies[2])
 	assert.Equal(t, 3, counting.checks, "one password check each")
+}
+
+// TestDisabledUserLosesSession: a manager user disabled from the shell
+// (`astcti user disable`, another process, the same database) while logged
+// in loses the session at the next request, whatever it is, and is told
+// why on the login page; enabled again, the user must log in again.
+func TestDisabledUserLosesSession(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	require.Equal(t, http.StatusSeeOther, c.login(testUser, testPassword).StatusCode)
+	require.Equal(t, http.StatusOK, c.get("/seats").StatusCode)
+
+	require.NoError(t, e.users.Disable(context.Background(), testUser))
+	r := c.get("/seats")
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	assert.Equal(t, "/login?m=disabled", r.Header.Get("Location"))
+	assert.Contains(t, c.get("/login?m=disabled").body, "your account was disabled")
+	assert.Zero(t, e.h.sessions.len(), "the session is ended, not only refused")
+
+	u, err := e.users.Get(context.Background(), testUser)
+	require.NoError(t, err)
+	u.Enabled = true
+	require.NoError(t, e.users.Update(context.Background(), u))
+	assert.Equal(t, http.StatusSeeOther, c.get("/seats").StatusCode, "enabled again: a new login is needed")
 }

@@ -33,7 +33,7 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module", "apply"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -210,8 +210,9 @@ func (h *Handler) routes() {
 	operatorModule.routes(h, mux)
 	serviceModule.routes(h, mux)
 	h.auditRoutes(mux)
+	h.applyRoutes(mux)
 	for _, m := range menu {
-		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" {
+		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" || m.Path == applyPath {
 			continue
 		}
 		mux.HandleFunc("GET "+m.Path, h.showModule(m))
