@@ -50,8 +50,9 @@ on 127.0.0.1 and reach it through an SSH tunnel
 (ssh -L 8080:127.0.0.1:8080 pbx-host).
 
 --server-admin is the URL of the server's --admin-listen endpoints
-(http://127.0.0.1:9090), from which the configurator shows the server's
-state; this version checks the URL and does not read it yet.
+(http://127.0.0.1:9090): the Apply page reads its /healthz to show whether
+the newest snapshot is in force or refused and why. Without it, the
+server's state is shown as unknown.
 
 SIGINT, SIGTERM or SIGHUP stops it cleanly: requests in progress end, then
 it exits 0. Every flag can also be set in the environment:

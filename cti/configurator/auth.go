@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -102,7 +103,7 @@ func (h *Handler) securityHeaders(next http.Handler) http.Handler {
 // is not GET or HEAD, then bounds the body.
 func (h *Handler) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		ss := h.sessions.get(h.cookie(r, sessionCookie))
 		public := isPublic(r.URL.Path)
 		if ss == nil && !public {
@@ -124,7 +125,7 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 			if ss != nil && !public {
 				want = ss.csrf
 			}
-			if err := r.ParseForm(); err != nil {
+			if err := parseForm(r); err != nil {
 				h.fail(w, r, http.StatusRequestEntityTooLarge, "The form could not be read: "+err.Error())
 				return
 			}
@@ -365,4 +366,23 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 	h.sessions.endUser(user)
 	h.log.Info("manager password reset with a token", "user", user, "addr", addr)
 	http.Redirect(w, r, "/login?m=reset", http.StatusSeeOther)
+}
+
+// bodyLimit is the bound of r's body: MaxBodyBytes, but MaxImportBytes
+// for the XML upload, the one form that carries a file.
+func bodyLimit(r *http.Request) int64 {
+	if r.URL.Path == importPath {
+		return MaxImportBytes
+	}
+	return MaxBodyBytes
+}
+
+// parseForm reads r's form, a multipart one too (the import's upload):
+// its fields, the CSRF token included, are then in r.PostForm. The body is
+// bounded already (bodyLimit), so it is kept in memory.
+func parseForm(r *http.Request) error {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		return r.ParseMultipartForm(bodyLimit(r))
+	}
+	return r.ParseForm()
 }

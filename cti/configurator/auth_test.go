@@ -337,7 +337,12 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	pages := []resp{anon.get("/login"), anon.get("/password-lost"), anon.get("/password-reset"),
 		c.get("/seats"), c.get("/seats/new"), c.get("/seats/" + itoa(s.ID) + "/edit"), c.get("/seats/" + itoa(s.ID) + "/remove"),
 		c.get("/operators"), c.get("/operators/new"), c.post("/operators", "username", "bad name"),
-		c.get("/audit"), c.get("/audit?since=bad"), c.post("/seats", "mac", "bad")}
+		c.get("/audit"), c.get("/audit?since=bad"), c.post("/seats", "mac", "bad"),
+		c.get("/services"), c.get("/services/new"), c.post("/services", "name", "bad", "member.0.operator", "x", "member.0.penalty", "5a"),
+		c.get("/apply"), c.get("/apply/rollback")}
+	svc := config.Service{Name: "sales", Type: config.Inbound, Context: "sales", Trigger: config.TriggerNone}
+	require.NoError(t, e.store.SaveService(context.Background(), &svc))
+	pages = append(pages, c.get("/services/"+itoa(svc.ID)+"/edit"), c.get("/services/"+itoa(svc.ID)+"/remove"))
 	scripts := regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`)
 	inline := regexp.MustCompile(`(?i)\sstyle=|\son[a-z]+=|<style|javascript:`)
 	for _, p := range pages {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/astcti/astcti/cti/config"
 )
@@ -38,12 +39,30 @@ func problemMap(kind config.Kind, fields []string, problems []config.Problem) ma
 	out := map[string][]string{}
 	for _, p := range problems {
 		f := p.FieldKey()
-		if p.Kind != kind || !slices.Contains(fields, f) {
+		// A service's form holds its variables and members too.
+		mine := p.Kind == kind || kind == config.KindService && (p.Kind == config.KindVariable || p.Kind == config.KindMember)
+		if !mine || !slices.ContainsFunc(fields, func(pattern string) bool { return fieldMatches(pattern, f) }) {
 			f = ""
 		}
 		out[f] = append(out[f], p.Msg)
 	}
 	return out
+}
+
+// fieldMatches says whether field f is pattern, where a "*" segment of
+// pattern stands for a row's index ("member.*.penalty" is
+// "member.2.penalty").
+func fieldMatches(pattern, f string) bool {
+	ps, fs := strings.Split(pattern, "."), strings.Split(f, ".")
+	if len(ps) != len(fs) {
+		return false
+	}
+	for i := range ps {
+		if ps[i] != fs[i] && (ps[i] != "*" || strings.TrimLeft(fs[i], "0123456789") != "" || fs[i] == "") {
+			return false
+		}
+	}
+	return true
 }
 
 // validationProblems returns the problems of a save the store refused for

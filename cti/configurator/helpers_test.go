@@ -3,6 +3,7 @@ package configurator
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -12,10 +13,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
@@ -187,4 +190,37 @@ func fieldErrors(body, name string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// listOrder returns the keys found in body in the cell (a format: %s is
+// the key), in the order they
+// appear there, space separated: the order of a list's rows.
+func listOrder(body, cell string, keys ...string) string {
+	type hit struct {
+		at  int
+		key string
+	}
+	var hits []hit
+	for _, k := range keys {
+		if i := strings.Index(body, fmt.Sprintf(cell, k)); i >= 0 {
+			hits = append(hits, hit{i, k})
+		}
+	}
+	slices.SortFunc(hits, func(a, b hit) int { return a.at - b.at })
+	out := make([]string, len(hits))
+	for i, h := range hits {
+		out[i] = h.key
+	}
+	return strings.Join(out, " ")
+}
+
+// assertListOrder checks the order of the rows (keys in their first mono
+// cell) of the list at path for each query of cases: {query, want}.
+func assertListOrder(t *testing.T, c *client, path string, keys []string, cases [][2]string) {
+	t.Helper()
+	for _, tc := range cases {
+		r := c.get(path + tc[0])
+		require.Equal(t, http.StatusOK, r.StatusCode, tc[0])
+		assert.Equal(t, tc[1], listOrder(r.body, `<td class="mono">%s</td>`, keys...), tc[0])
+	}
 }

@@ -33,7 +33,7 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "audit", "module"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module", "apply"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -54,6 +54,10 @@ func parsePages() (map[string]*template.Template, error) {
 		"whenField": func(f fielder, name, label, value string) fieldArgs {
 			return fieldArgs{F: f, Name: name, Label: label, Value: value}
 		},
+		"add":      func(a, b int) int { return a + b },
+		"dict":     dict,
+		"rowOf":    func(f fielder, j int, value string) serviceRowArgs { return serviceRowArgs{F: f, J: j, Value: value} },
+		"memberOf": memberOf,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
@@ -64,6 +68,23 @@ func parsePages() (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// dict makes the map of a template's arguments from its pairs of key and
+// value: (dict "Noun" "seat" "Path" "/seats").
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
 
 // fielder is a form that has problems per field.
@@ -187,9 +208,11 @@ func (h *Handler) routes() {
 	})
 	seatModule.routes(h, mux)
 	operatorModule.routes(h, mux)
+	serviceModule.routes(h, mux)
 	h.auditRoutes(mux)
+	h.applyRoutes(mux)
 	for _, m := range menu {
-		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/audit" {
+		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" || m.Path == applyPath {
 			continue
 		}
 		mux.HandleFunc("GET "+m.Path, h.showModule(m))

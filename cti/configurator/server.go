@@ -29,6 +29,13 @@ var (
 	MaxResetTokens = 100
 	// MaxBodyBytes bounds a request body (every form is small).
 	MaxBodyBytes int64 = 64 << 10
+	// MaxImportBytes bounds the body of an XML import (POST /apply/import):
+	// the largest XML file config reads (16 MiB) and the form around it.
+	MaxImportBytes int64 = 16<<20 + 64<<10
+	// ServerTimeout bounds a request to the server's admin endpoint
+	// (--server-admin), and maxServerBody its answer.
+	ServerTimeout       = 3 * time.Second
+	maxServerBody int64 = 1 << 20
 
 	// Failed logins: per user id and address after loginFreeFailures, per
 	// address after addrFreeFailures, a delay of loginDelayMin since the

@@ -1,0 +1,463 @@
+package configurator
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/astcti/astcti/cti/config"
+)
+
+// The Apply module: the working database checked as a whole, what applying
+// it does to the live server (config.Diff against the snapshot in force in
+// the apply directory), the apply itself, the snapshots' history with a
+// rollback, what the server did with the newest one (--server-admin), and
+// the XML import and export.
+
+const (
+	applyPath    = "/apply"
+	importPath   = "/apply/import"
+	rollbackPath = "/apply/rollback"
+)
+
+func (h *Handler) applyRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+applyPath, func(w http.ResponseWriter, r *http.Request) { h.showApply(w, r, http.StatusOK, nil) })
+	mux.HandleFunc("POST "+applyPath, h.apply)
+	mux.HandleFunc("GET "+rollbackPath, func(w http.ResponseWriter, r *http.Request) {
+		h.showApply(w, r, http.StatusOK, func(p *applyPage) { p.ConfirmRollback = true })
+	})
+	mux.HandleFunc("POST "+rollbackPath, h.rollback)
+	mux.HandleFunc("GET /apply/export", h.export)
+	mux.HandleFunc("POST "+importPath, h.importXML)
+}
+
+// applyPage is the Apply module's page.
+type applyPage struct {
+	// Problems are the working database's: while there are any, there is
+	// nothing to confirm.
+	Problems []problemText
+	// Changes is what the server will do; Same says the working
+	// configuration is the one in force; First that no snapshot is in
+	// force (the server starts with this one: Summary).
+	Changes []changeText
+	Same    bool
+	First   bool
+	Summary string
+	InForce *config.SnapshotFile
+	// Snapshots is the apply directory's history, newest first.
+	Snapshots []config.SnapshotFile
+	Previous  *config.SnapshotFile
+	Server    serverState
+	// ConfirmRollback opens the rollback's confirmation.
+	ConfirmRollback bool
+	// ImportProblems are those of a refused import, with their lines.
+	ImportProblems []problemText
+	ImportFile     string
+	// Seen is the fingerprint of the working configuration the page shows
+	// (fingerprint): the Confirm form carries it back, and an apply of a
+	// configuration changed since is refused, so that what is written is
+	// what the user saw.
+	Seen string
+	// Changed says the apply was refused for that.
+	Changed bool
+}
+
+// problemText is a problem as the page lists it: Link opens its row, ""
+// for none.
+type problemText struct {
+	Line int
+	Msg  string
+	Link string
+}
+
+// changeText is one thing the server will do, in words; Kind is the
+// change's kind for the eye ("add", "remove", "end", "seat", "service").
+type changeText struct {
+	Kind string
+	Text string
+}
+
+// showApply shows the Apply page; edit, when set, adds to it.
+func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, edit func(*applyPage)) {
+	p, err := h.applyData(r.Context())
+	if err != nil {
+		h.storeFailed(w, r, err)
+		return
+	}
+	if edit != nil {
+		edit(&p)
+	}
+	h.render(w, r, status, "apply", "Apply", applyPath, p)
+}
+
+// applyData reads the working database, the apply directory and the
+// server.
+func (h *Handler) applyData(ctx context.Context) (applyPage, error) {
+	var p applyPage
+	model, err := h.cfg.Store.Model(ctx)
+	if err != nil {
+		return p, err
+	}
+	files, err := h.cfg.Store.Snapshots(ctx, h.cfg.ApplyDir)
+	if err != nil {
+		return p, err
+	}
+	p.Snapshots = files
+	for i := range files {
+		switch {
+		case files[i].InForce:
+			p.InForce = &files[i]
+		case files[i].Previous:
+			p.Previous = &files[i]
+		}
+	}
+	p.Server = h.serverState(ctx, files)
+	p.Summary, p.Seen = model.Summary(), fingerprint(model)
+	if err := model.Validate(); err != nil {
+		var ve *config.ValidationError
+		if !errors.As(err, &ve) {
+			return p, err
+		}
+		p.Problems = problemTexts(ve.Problems, true)
+		return p, nil
+	}
+	if p.InForce == nil {
+		p.First = true
+		return p, nil
+	}
+	old, err := config.LoadFile(ctx, p.InForce.Path)
+	if err != nil {
+		return p, fmt.Errorf("configurator: the snapshot in force: %w", err)
+	}
+	next, err := config.NewSnapshot(model)
+	if err != nil {
+		return p, fmt.Errorf("configurator: the working configuration: %w", err)
+	}
+	p.Changes = changeTexts(old, config.Diff(old, next))
+	if len(p.Changes) == 0 {
+		p.Same = sameXML(old.Model(), model)
+	}
+	return p, nil
+}
+
+// sameXML reports whether a and b are the same configuration.
+func sameXML(a, b *config.Model) bool { return fingerprint(a) == fingerprint(b) }
+
+// fingerprint names a configuration's content: the hash of its XML, which
+// has neither row IDs nor versions.
+func fingerprint(m *config.Model) string {
+	sum := sha256.New()
+	if err := config.WriteXML(sum, m); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(sum.Sum(nil))
+}
+
+// problemTexts lists problems; link, for those of the working database,
+// links each to its row's module.
+func problemTexts(ps []config.Problem, link bool) []problemText {
+	out := make([]problemText, 0, len(ps))
+	for _, p := range ps {
+		t := problemText{Line: p.Line, Msg: p.Msg}
+		if link {
+			t.Link = problemLink(p)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// problemLink is the page where the problem's row is edited.
+func problemLink(p config.Problem) string {
+	switch p.Kind {
+	case config.KindSeat, config.KindOperator:
+		path := seatModule.path
+		if p.Kind == config.KindOperator {
+			path = operatorModule.path
+		}
+		if p.ID > 0 {
+			return path + "/" + strconv.FormatInt(p.ID, 10) + "/edit"
+		}
+		return path
+	case config.KindService, config.KindVariable, config.KindMember:
+		return "/services"
+	}
+	return ""
+}
+
+// changeTexts says what the server does for each change, in an
+// administrator's words. A QueueRemove and a QueueAdd of the same
+// operator and queue are a penalty change (Diff's way of making one), said
+// once with the penalty before and after from old.
+func changeTexts(old *config.Snapshot, changes []config.Change) []changeText {
+	type member struct{ op, queue string }
+	added := map[member]bool{}
+	for _, c := range changes {
+		if a, ok := c.(config.QueueAdd); ok {
+			added[member{a.Operator, a.Queue}] = true
+		}
+	}
+	removed := map[member]bool{}
+	for _, c := range changes {
+		if rm, ok := c.(config.QueueRemove); ok {
+			removed[member{rm.Operator, rm.Queue}] = true
+		}
+	}
+	oldPenalty := func(op, queue string) int {
+		for _, q := range old.Queues(op) {
+			if q.Queue == queue {
+				return q.Penalty
+			}
+		}
+		return 0
+	}
+	var out []changeText
+	for _, c := range changes {
+		var t changeText
+		switch c := c.(type) {
+		case config.ServiceEnabled:
+			what := "enabled"
+			if c.Added {
+				what = "added"
+			}
+			t = changeText{"service", fmt.Sprintf("Service “%s” %s: its calls are notified from now on.", c.Service, what)}
+		case config.ServiceDisabled:
+			what := "disabled"
+			if c.Removed {
+				what = "removed"
+			}
+			t = changeText{"service", fmt.Sprintf("Service “%s” %s: its calls are no longer notified.", c.Service, what)}
+		case config.QueueRemove:
+			if added[member{c.Operator, c.Queue}] {
+				continue // said with its QueueAdd
+			}
+			t = changeText{"remove", fmt.Sprintf("QueueRemove: operator “%s”, if logged in, leaves queue %s (service “%s”).", c.Operator, c.Queue, c.Service)}
+		case config.QueueAdd:
+			if removed[member{c.Operator, c.Queue}] {
+				t = changeText{"add", fmt.Sprintf("Penalty change: operator “%s”, if logged in, in queue %s (service “%s”): penalty %d → %d (QueueRemove, then QueueAdd with penalty %d).",
+					c.Operator, c.Queue, c.Service, oldPenalty(c.Operator, c.Queue), c.Penalty, c.Penalty)}
+				break
+			}
+			t = changeText{"add", fmt.Sprintf("QueueAdd: operator “%s”, if logged in, joins queue %s with penalty %d (service “%s”).", c.Operator, c.Queue, c.Penalty, c.Service)}
+		case config.EndSession:
+			t = changeText{"end", fmt.Sprintf("Operator “%s” is logged out, if logged in: %s.", c.Operator, c.Reason)}
+		case config.SeatRemoved:
+			t = changeText{"seat", fmt.Sprintf("Seat %s (%s) removed: the session on it, if any, ends.", c.MAC, c.Interface)}
+		case config.SeatChanged:
+			t = changeText{"seat", fmt.Sprintf("Seat %s: its phone changes from %s to %s; the session on it, if any, moves its queue memberships to the new phone.", c.MAC, c.OldInterface, c.NewInterface)}
+		default:
+			t = changeText{"other", c.String()}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// apply writes the working database as a new snapshot into the apply
+// directory, as the session's user.
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request) {
+	model, err := h.cfg.Store.Model(r.Context())
+	if err != nil {
+		h.storeFailed(w, r, err)
+		return
+	}
+	if seen := fingerprint(model); seen == "" || seen != r.PostForm.Get("seen") {
+		h.showApply(w, r, http.StatusConflict, func(p *applyPage) { p.Changed = true })
+		return
+	}
+	path, err := h.store(r).Apply(r.Context(), h.cfg.ApplyDir)
+	if err != nil {
+		var ve *config.ValidationError
+		if errors.As(err, &ve) {
+			h.showApply(w, r, http.StatusUnprocessableEntity, nil)
+			return
+		}
+		h.storeFailed(w, r, err)
+		return
+	}
+	h.log.Info("configuration applied", "user", sessionOf(r).user, "file", path)
+	h.sessions.setFlash(sessionOf(r), "Snapshot "+filepath.Base(path)+" written into the server's configuration directory.")
+	http.Redirect(w, r, applyPath, http.StatusSeeOther)
+}
+
+// rollback applies again the snapshot before the one in force.
+func (h *Handler) rollback(w http.ResponseWriter, r *http.Request) {
+	path, err := h.store(r).Rollback(r.Context(), h.cfg.ApplyDir)
+	switch {
+	case errors.Is(err, config.ErrNoPrevious):
+		h.sessions.setFlash(sessionOf(r), "There is no valid snapshot before the one in force: nothing to roll back to.")
+		h.showApply(w, r, http.StatusConflict, nil)
+		return
+	case err != nil && path == "":
+		h.storeFailed(w, r, err)
+		return
+	case err != nil:
+		// The snapshot is written but the working database keeps its
+		// content: say so rather than hide it.
+		h.log.Error("rollback incomplete", "user", sessionOf(r).user, "file", path, "err", err)
+		h.sessions.setFlash(sessionOf(r), "Rolled back as "+filepath.Base(path)+", but the working database could not be replaced: see the configurator's log.")
+	default:
+		h.log.Info("configuration rolled back", "user", sessionOf(r).user, "file", path)
+		h.sessions.setFlash(sessionOf(r), "Rolled back: the previous configuration is written again as snapshot "+filepath.Base(path)+", and is the working configuration.")
+	}
+	http.Redirect(w, r, applyPath, http.StatusSeeOther)
+}
+
+// export downloads the working configuration in the XML format.
+func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
+	model, err := h.cfg.Store.Model(r.Context())
+	if err != nil {
+		h.storeFailed(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := config.WriteXML(&buf, model); err != nil {
+		h.storeFailed(w, r, err)
+		return
+	}
+	name := "astcti-config-" + time.Now().UTC().Format("20060102T150405Z") + ".xml"
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Write(buf.Bytes())
+}
+
+// importXML replaces the working database with an uploaded XML file, once
+// it is valid; a refused file changes nothing and its problems are shown
+// with their lines.
+func (h *Handler) importXML(w http.ResponseWriter, r *http.Request) {
+	refused := func(name string, ps []problemText) {
+		h.showApply(w, r, http.StatusUnprocessableEntity, func(p *applyPage) { p.ImportFile, p.ImportProblems = name, ps })
+	}
+	f, fh, err := r.FormFile("file")
+	if err != nil {
+		refused("", []problemText{{Msg: "Choose the XML file to import."}})
+		return
+	}
+	defer f.Close()
+	model, err := config.ParseXML(f)
+	if err == nil {
+		err = h.store(r).Replace(r.Context(), model)
+	}
+	if err != nil {
+		var ve *config.ValidationError
+		if errors.As(err, &ve) {
+			refused(fh.Filename, problemTexts(ve.Problems, false))
+			return
+		}
+		if model == nil { // not XML the parser could read: the file's fault
+			refused(fh.Filename, []problemText{{Msg: err.Error()}})
+			return
+		}
+		h.storeFailed(w, r, err)
+		return
+	}
+	h.log.Info("configuration imported", "user", sessionOf(r).user, "file", fh.Filename, "summary", model.Summary())
+	h.sessions.setFlash(sessionOf(r), "Imported "+fh.Filename+": the working configuration is now "+model.Summary()+". Apply it to put it in force.")
+	http.Redirect(w, r, applyPath, http.StatusSeeOther)
+}
+
+// serverState is what the server did with the newest snapshot, as its
+// admin endpoint tells (--server-admin).
+type serverState struct {
+	// Known is false without --server-admin; Err says why the server
+	// could not be read.
+	Known bool
+	Err   string
+	// File is the snapshot the server has in force (its base name), ""
+	// for none; Since when it put it in force.
+	File  string
+	Since time.Time
+	// Newest is the apply directory's newest snapshot; InForce is true
+	// when the server has it in force, Refused says why it is not (the
+	// file's problem, as the server's check finds it), and Pending that
+	// the server has not loaded it yet.
+	Newest  string
+	InForce bool
+	Refused string
+	Pending bool
+}
+
+// serverHealth is the part of the server's GET /healthz answer
+// (cti/status.go, health) that says which snapshot is in force.
+type serverHealth struct {
+	Config struct {
+		InForce bool      `json:"in_force"`
+		File    string    `json:"file"`
+		Since   time.Time `json:"since"`
+	} `json:"config"`
+}
+
+// serverState reads the server's admin endpoint, within ServerTimeout
+// and maxServerBody, and compares its snapshot in force with the newest of
+// files.
+func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) serverState {
+	var st serverState
+	if h.cfg.ServerAdmin == "" {
+		return st
+	}
+	st.Known = true
+	if len(files) > 0 {
+		st.Newest = files[0].Name
+	}
+	ctx, cancel := context.WithTimeout(ctx, ServerTimeout)
+	defer cancel()
+	health, err := readServerHealth(ctx, strings.TrimSuffix(h.cfg.ServerAdmin, "/")+"/healthz")
+	if err != nil {
+		h.log.Info("the server's admin endpoint could not be read", "url", h.cfg.ServerAdmin, "err", err)
+		st.Err = err.Error()
+		return st
+	}
+	if health.Config.InForce {
+		st.File, st.Since = filepath.Base(health.Config.File), health.Config.Since
+	}
+	switch {
+	case st.Newest == "":
+	case st.File == st.Newest:
+		st.InForce = true
+	case files[0].Err != nil:
+		st.Refused = files[0].Err.Error()
+	default:
+		st.Pending = true
+	}
+	return st
+}
+
+// readServerHealth GETs url and decodes its health answer (200, or 503
+// when the server is not healthy: the body says why).
+func readServerHealth(ctx context.Context, url string) (serverHealth, error) {
+	var out serverHealth
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxServerBody+1))
+	if err != nil {
+		return out, fmt.Errorf("reading the answer: %w", err)
+	}
+	if int64(len(body)) > maxServerBody {
+		return out, fmt.Errorf("answer larger than %d bytes", maxServerBody)
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
+		return out, fmt.Errorf("answer %s", resp.Status)
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return out, fmt.Errorf("answer not the server's health JSON: %w", err)
+	}
+	return out, nil
+}
