@@ -181,3 +181,35 @@ func TestBrowserEscapeFromAdd(t *testing.T) {
 	assert.Equal(t, "a Add", b.focused(), "the focus is back on Add")
 	assert.Len(t, e.model().Seats, 1, "nothing added")
 }
+
+// unlabelledScript lists the form fields a person can reach that have no
+// label: no <label for>, no enclosing label, no aria-label(ledby).
+const unlabelledScript = `[...document.querySelectorAll("input, select, textarea")].filter(f =>
+	f.type !== "hidden" && f.labels.length === 0 && !f.getAttribute("aria-label") && !f.getAttribute("aria-labelledby")
+).map(f => f.outerHTML.slice(0, 120))`
+
+// TestBrowserEveryPage: every page of the menubar, and the add dialog of
+// every module that has one, loads without a console problem, has its
+// title and no field without a label.
+func TestBrowserEveryPage(t *testing.T) {
+	e := newEnv(t)
+	e.addSeat(seatA)
+	b := e.browser()
+	b.login(testUser, testPassword)
+	menu := eval[[]string](b, `[...document.querySelectorAll(".bar nav a")].map(a => a.getAttribute("href"))`)
+	require.GreaterOrEqual(t, len(menu), 4, "the menubar")
+	for _, path := range menu {
+		b.open(path)
+		assert.NotEmpty(t, b.text("main h1"), "%s has a title", path)
+		assert.Empty(t, eval[[]string](b, unlabelledScript), "fields without a label on %s", path)
+		if eval[bool](b, `!!document.querySelector(".toolbar a[accesskey]")`) {
+			b.loads(chromedp.Click(chromedp.CSS(`.toolbar a[accesskey]`)))
+			assert.True(t, b.dialogOpen(), "Add on %s opens a dialog", path)
+			assert.Empty(t, eval[[]string](b, unlabelledScript), "fields without a label in the add dialog of %s", path)
+			b.loads(chromedp.KeyEvent(kb.Escape))
+			assert.False(t, b.dialogOpen(), "Escape closes the add dialog of %s", path)
+			assert.Equal(t, "a Add", b.focused(), "the focus is back on Add on %s", path)
+		}
+	}
+	b.checkListening()
+}
