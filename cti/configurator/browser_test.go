@@ -7,6 +7,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/astcti/astcti/cti/config"
 )
 
 // The browser tests drive the configurator as an administrator does, in a
@@ -212,4 +214,39 @@ func TestBrowserEveryPage(t *testing.T) {
 		}
 	}
 	b.checkListening()
+}
+
+// TestBrowserServiceWithPenalty: a queue service added with an operator on
+// it; a penalty with letters is refused next to its field, the number is
+// kept.
+func TestBrowserServiceWithPenalty(t *testing.T) {
+	e := newEnv(t)
+	e.addOperator(config.Operator{Username: "alice", FullName: "Alice Liddell", Enabled: true}, "rabbit-hole")
+	b := e.browser()
+	b.login(testUser, testPassword)
+	b.loads(chromedp.Click(chromedp.CSS(`.bar a[href="/services"]`)))
+	assert.Equal(t, "Services", b.text("main h1"))
+	b.loads(chromedp.Click(chromedp.CSS(`.toolbar a[accesskey]`)))
+	require.True(t, b.dialogOpen())
+	b.loads(
+		fill("#f-name", "sales"),
+		fill("#f-context", "from-sales"),
+		chromedp.Click(chromedp.CSS("#f-is-queue")),
+		fill("#f-queue", "sales-q"),
+		chromedp.SetValue(chromedp.CSS(`[id="f-member.0.operator"]`), "alice"),
+		fill(`[id="f-member.0.penalty"]`, "2x"),
+		chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)))
+	require.True(t, b.dialogOpen(), "a refused service keeps the dialog open")
+	assert.NotEmpty(t, b.text(`[id="member.0.penalty-error"]`), "the problem is next to the penalty")
+	assert.Equal(t, `input#f-member.0.penalty 2x`, b.focused()+" "+eval[string](b, `document.activeElement.value`), "the penalty has the focus, as typed")
+	assert.Empty(t, e.model().Services, "nothing stored")
+
+	b.loads(fill(`[id="f-member.0.penalty"]`, "2"), chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)))
+	assert.False(t, b.dialogOpen())
+	assert.Equal(t, "Service sales added.", b.text("p.flash"))
+	assert.Contains(t, b.text("tbody tr:nth-child(1)"), "sales-q")
+	b.screenshot("services")
+	m := e.model()
+	require.Len(t, m.Services, 1)
+	assert.Equal(t, []config.Member{{Operator: "alice", Penalty: 2}}, m.Services[0].Members)
 }
