@@ -250,3 +250,47 @@ func TestBrowserServiceWithPenalty(t *testing.T) {
 	require.Len(t, m.Services, 1)
 	assert.Equal(t, []config.Member{{Operator: "alice", Penalty: 2}}, m.Services[0].Members)
 }
+
+// TestBrowserApplyAndRollback: Apply shows what the server will do (bob
+// joins the queue with his penalty), Confirm writes the snapshot by the
+// logged-in user, and the rollback, behind its confirmation, writes the
+// previous one again.
+func TestBrowserApplyAndRollback(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	e.addOperator(applyOp, "secret-1")
+	svc := applySvc
+	require.NoError(t, e.store.SaveService(ctx, &svc))
+	e.applied()
+	svc.Members = []config.Member{{Operator: "bob", Penalty: 3}}
+	require.NoError(t, e.store.SaveService(ctx, &svc))
+
+	b := e.browser()
+	b.login(testUser, testPassword)
+	b.loads(chromedp.Click(chromedp.CSS(`.bar a[href="/apply"]`)))
+	assert.Equal(t, "Apply", b.text("main h1"))
+	assert.Equal(t, "QueueAdd: operator “bob”, if logged in, joins queue sales with penalty 3 (service “Sales”).", b.text(".changes-list li"))
+	b.screenshot("apply")
+	b.loads(chromedp.Click(chromedp.CSS(`form[action="/apply"] button[type=submit]`)))
+	assert.Contains(t, b.text(".snapshots tbody tr:nth-child(1)"), "admin (apply)")
+	assert.Contains(t, b.text(".snapshots tbody tr:nth-child(1)"), "in force")
+	assert.Contains(t, b.text("main"), "applying writes the same configuration again")
+	files := e.snapshots()
+	require.Len(t, files, 2)
+	assert.Equal(t, testUser, files[0].By)
+
+	b.loads(chromedp.Click(chromedp.CSS(`a[href="/apply/rollback"]`)))
+	require.True(t, b.dialogOpen(), "the rollback asks first")
+	assert.Equal(t, "Roll back to the previous snapshot?", b.text("dialog h2"))
+	assert.Equal(t, "button Roll back", b.focused())
+	b.loads(chromedp.KeyEvent(kb.Escape))
+	assert.False(t, b.dialogOpen(), "Escape cancels the rollback")
+	assert.Len(t, e.snapshots(), 2, "nothing written")
+
+	b.loads(chromedp.Click(chromedp.CSS(`a[href="/apply/rollback"]`)))
+	b.loads(chromedp.KeyEvent("\r"))
+	assert.False(t, b.dialogOpen())
+	assert.Len(t, e.snapshots(), 3, "the previous snapshot written again")
+	assert.Empty(t, e.model().Services[0].Members, "the working configuration is the previous one again")
+	assert.Contains(t, b.text(".snapshots tbody tr:nth-child(1)"), "admin (rollback)")
+}
