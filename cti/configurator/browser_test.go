@@ -258,18 +258,20 @@ func TestBrowserServiceWithPenalty(t *testing.T) {
 func TestBrowserApplyAndRollback(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	e.addOperator(applyOp, "secret-1")
-	svc := applySvc
+	e.addSeat(seatB)
+	e.addOperator(config.Operator{Username: "alice", FullName: "Alice Liddell", Seat: seatB.MAC, Enabled: true}, "rabbit-hole")
+	svc := config.Service{Name: "sales", Type: config.Inbound, Context: "from-sales", IsQueue: true, Queue: "sales-q",
+		Trigger: config.TriggerNone, Enabled: true}
 	require.NoError(t, e.store.SaveService(ctx, &svc))
 	e.applied()
-	svc.Members = []config.Member{{Operator: "bob", Penalty: 3}}
+	svc.Members = []config.Member{{Operator: "alice", Penalty: 2}}
 	require.NoError(t, e.store.SaveService(ctx, &svc))
 
 	b := e.browser()
 	b.login(testUser, testPassword)
 	b.loads(chromedp.Click(chromedp.CSS(`.bar a[href="/apply"]`)))
 	assert.Equal(t, "Apply", b.text("main h1"))
-	assert.Equal(t, "QueueAdd: operator “bob”, if logged in, joins queue sales with penalty 3 (service “Sales”).", b.text(".changes-list li"))
+	assert.Equal(t, "QueueAdd: operator “alice”, if logged in, joins queue sales-q with penalty 2 (service “sales”).", b.text(".changes-list li"))
 	b.screenshot("apply")
 	b.loads(chromedp.Click(chromedp.CSS(`form[action="/apply"] button[type=submit]`)))
 	assert.Contains(t, b.text(".snapshots tbody tr:nth-child(1)"), "admin (apply)")
