@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/astcti/astcti/internal/browsertest"
+	"github.com/astcti/astcti/cti/browsertest"
 )
 
 // Screen size of every test, so that screenshots do not depend on the

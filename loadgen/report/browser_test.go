@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/astcti/astcti/internal/browsertest"
+	"github.com/astcti/astcti/cti/browsertest"
 )
 
 // pageProblems records what the page must not cause: console errors,
