@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -192,12 +193,21 @@ func (m *Model) Summary() string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d seats, %d operators, %d services (%d queue, %d outbound", len(m.Seats), len(m.Operators), len(m.Services), queues, outbound)
+	fmt.Fprintf(&b, "%s, %s, %s (%d queue, %d outbound", counted(len(m.Seats), "seat"), counted(len(m.Operators), "operator"),
+		counted(len(m.Services), "service"), queues, outbound)
 	if disabled > 0 {
 		fmt.Fprintf(&b, ", %d disabled", disabled)
 	}
 	b.WriteString(")")
 	return b.String()
+}
+
+// counted is n things: "1 seat", "2 seats".
+func counted(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }
 
 // Holder holds the current snapshot. Readers get the old or the new

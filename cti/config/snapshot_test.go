@@ -18,6 +18,9 @@ func demoSnapshot(t testing.TB) *Snapshot {
 func TestSnapshotLookups(t *testing.T) {
 	s := demoSnapshot(t)
 	assert.Equal(t, "2 seats, 2 operators, 3 services (1 queue, 1 outbound)", s.Summary())
+	one := Demo()
+	one.Seats, one.Operators, one.Services = one.Seats[:1], one.Operators[:1], one.Services[:1]
+	assert.Regexp(t, `^1 seat, 1 operator, 1 service \(`, one.Summary())
 
 	assert.Equal(t, "sales", s.ServiceByContext("astcti-service").Name)
 	assert.Equal(t, "outbound", s.ServiceByContext("from-operators").Name)

@@ -238,7 +238,7 @@ func TestApplyRollback(t *testing.T) {
 	assert.Equal(t, config.ActionRollback, files[0].Action)
 	assert.Equal(t, testUser, files[0].By)
 	assert.NotEqual(t, first, files[0].Name)
-	assert.True(t, strings.HasPrefix(files[0].Summary, "1 seats,"), files[0].Summary)
+	assert.True(t, strings.HasPrefix(files[0].Summary, "1 seat, "), files[0].Summary)
 	assert.Len(t, e.model().Seats, 1)
 	assert.Contains(t, c.get("/apply").body, "Rolled back")
 
