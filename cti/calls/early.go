@@ -45,7 +45,9 @@ func (t *Tracker) keepEarly(ev event, f *ami.Frame) {
 func (t *Tracker) ListFailed() { t.listing, t.early = false, nil }
 
 // replayEarly plays the kept events again, after the list, and stops
-// keeping them. What they count was counted the first time.
+// keeping them. What they count was counted the first time, a channel
+// refused at the tracker's bound included; only a leg ended to keep a
+// phone's bound (Evicted) is new: the list may have brought its calls.
 func (t *Tracker) replayEarly() {
 	early := t.early
 	t.listing, t.early = false, nil
@@ -54,6 +56,6 @@ func (t *Tracker) replayEarly() {
 		t.fs.scan(e.f)
 		t.dispatch(e.ev, e.f)
 	}
-	stats.Refused, stats.Evicted = t.stats.Refused, t.stats.Evicted // these did happen
+	stats.Evicted = t.stats.Evicted
 	t.stats = stats
 }

@@ -288,6 +288,17 @@ func TestEarlyEventsBounded(t *testing.T) {
 	assert.Empty(t, tk.early, "kept only from a Mark to its Resync")
 	assert.Equal(t, 1, tk.Len())
 
+	// A channel refused at the bound while a list is on its way is
+	// refused again when played again, and counted once.
+	tk.SetLimits(Limits{Channels: 1})
+	mark = tk.Mark()
+	tk.Apply(newch("SIP/201-00000001", "1", "201"))
+	require.Equal(t, uint64(1), tk.Stats().Refused)
+	tk.Retain(map[string]bool{"0": true}, mark)
+	tk.Resync(Listing{})
+	assert.Equal(t, uint64(1), tk.Stats().Refused, "counted once")
+	assert.Equal(t, 1, tk.Len())
+
 	tk.Mark()
 	tk.Apply(state("z", "Up"))
 	tk.ListFailed() // the list will not come
