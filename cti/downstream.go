@@ -15,6 +15,7 @@ import (
 	"github.com/astcti/astcti/cti/config"
 	"github.com/astcti/astcti/cti/metrics"
 	"github.com/astcti/astcti/cti/seatproto"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // seatConn is one seat's TCP connection. Its reader goroutine reads lines,
@@ -474,7 +475,7 @@ func (c *seatConn) login(st *loginState, cmd seatproto.Command) (authed, end boo
 // operator named by USER; wrong names a failed check in the log. An
 // unknown operator costs spend, when set, as long as a real check: names
 // cannot be probed by timing. A failure counts against the failed-login
-// throttle (limiter.go) either way: for this name from this address, and
+// throttle (cti/throttle) either way: for this name from this address, and
 // for this address. A throttled attempt is refused unchecked, and counts
 // as a failure of the connection, so that one connection cannot ask for
 // ever.
@@ -483,10 +484,10 @@ func (c *seatConn) authenticate(st *loginState, wrong string, check func(op *con
 		c.sendStatus(seatproto.KO(seatproto.ReasonUserFirst))
 		return false, false
 	}
-	pair := pairKey(st.user, c.remote)
+	pair := throttle.PairKey(st.user, c.remote)
 	lim := c.srv.limits
 	op := c.srv.holder.Current().Operator(st.user)
-	if lim.pairs.wait(pair) > 0 || lim.addrs.wait(c.remote) > 0 {
+	if lim.pairs.Wait(pair) > 0 || lim.addrs.Wait(c.remote) > 0 {
 		c.srv.metrics.LoginFailed(metrics.LoginTooManyFailures)
 		return false, c.refuse(st, op, "throttled", seatproto.ReasonTooManyFailures)
 	}
@@ -500,8 +501,8 @@ func (c *seatConn) authenticate(st *loginState, wrong string, check func(op *con
 	if !ok {
 		why := loginFailure(op)
 		c.srv.metrics.LoginFailed(why)
-		lim.pairs.fail(pair)
-		lim.addrs.fail(c.remote)
+		lim.pairs.Fail(pair)
+		lim.addrs.Fail(c.remote)
 		switch why {
 		case metrics.LoginUnknownOperator:
 			wrong = "unknown user"
@@ -510,7 +511,7 @@ func (c *seatConn) authenticate(st *loginState, wrong string, check func(op *con
 		}
 		return false, c.refuse(st, op, wrong, seatproto.ReasonAuthFailed)
 	}
-	lim.pairs.succeed(pair)
+	lim.pairs.Succeed(pair)
 	c.handed()
 	if !c.srv.hub.post(eventSeatAuth{conn: c, username: st.user}) {
 		return false, true
@@ -526,7 +527,7 @@ func (c *seatConn) refuse(st *loginState, op *config.Operator, why, reason strin
 	st.failures++
 	name := slog.String("user", st.user)
 	if op == nil {
-		name = slog.String("user_hash", nameHash(st.user))
+		name = slog.String("user_hash", throttle.NameHash(st.user))
 	}
 	c.log.Info("seat login refused", "reason", why, name, "failures", st.failures)
 	last := st.failures >= maxFailuresPerConn
@@ -547,4 +548,17 @@ func trimSpace(b []byte) []byte {
 		b = b[1:]
 	}
 	return b
+}
+
+// loginFailure is why a password check failed, as the metrics count it
+// (the seat is told the same "authentication failed" whatever the reason:
+// names cannot be probed).
+func loginFailure(op *config.Operator) string {
+	switch {
+	case op == nil:
+		return metrics.LoginUnknownOperator
+	case !op.Enabled:
+		return metrics.LoginOperatorDisabled
+	}
+	return metrics.LoginBadPassword
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // Tunables, in one block so tests can shrink them.
@@ -110,14 +111,14 @@ var (
 
 // limits holds the failed-login counters shared by the seat readers.
 type limits struct {
-	pairs *loginLimiter // per (operator name, address)
-	addrs *loginLimiter // per address
+	pairs *throttle.Limiter // per (operator name, address)
+	addrs *throttle.Limiter // per address
 }
 
 func newLimits() *limits {
 	return &limits{
-		pairs: newLoginLimiter(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
-		addrs: newLoginLimiter(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
+		pairs: throttle.New(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
+		addrs: throttle.New(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
 	}
 }
 

@@ -338,15 +338,28 @@ func createUsers(c *cli.Context, path string) (*config.Users, error) {
 }
 
 // getUser returns the user of userid, or the error that names the list.
-func getUser(c *cli.Context, users *config.Users, userid string) (config.User, error) {
-	usr, err := users.Get(c.Context, userid)
-	if errors.Is(err, config.ErrNotFound) {
-		return usr, userFail(c, "no manager user %q (see: %s)", userid, cmdline(c, "astcti user list"))
+// openUser opens the manager users' database and reads the user the
+// command's USERID argument names; the caller closes users.
+func openUser(c *cli.Context) (users *config.Users, usr config.User, err error) {
+	userid, err := userArg(c)
+	if err != nil {
+		return nil, usr, err
+	}
+	if users, err = openUsers(c); err != nil {
+		return nil, usr, err
+	}
+	usr, err = users.Get(c.Context, userid)
+	switch {
+	case errors.Is(err, config.ErrNotFound):
+		err = userFail(c, "no manager user %q (see: %s)", userid, cmdline(c, "astcti user list"))
+	case err != nil:
+		err = userFail(c, "%v", err)
 	}
 	if err != nil {
-		return usr, userFail(c, "%v", err)
+		users.Close()
+		return nil, usr, err
 	}
-	return usr, nil
+	return users, usr, nil
 }
 
 // readPassword returns the new password of userid: one line of standard
@@ -531,19 +544,12 @@ func userExists(c *cli.Context, userid string) error {
 }
 
 func userPasswd(c *cli.Context) error {
-	userid, err := userArg(c)
-	if err != nil {
-		return err
-	}
-	users, err := openUsers(c)
+	users, usr, err := openUser(c)
 	if err != nil {
 		return err
 	}
 	defer users.Close()
-	usr, err := getUser(c, users, userid)
-	if err != nil {
-		return err
-	}
+	userid := usr.UserID
 	password, err := readPassword(c, userid)
 	if err != nil {
 		return err
@@ -561,19 +567,12 @@ func userPasswd(c *cli.Context) error {
 }
 
 func userSetEnabled(c *cli.Context, enabled bool) error {
-	userid, err := userArg(c)
-	if err != nil {
-		return err
-	}
-	users, err := openUsers(c)
+	users, usr, err := openUser(c)
 	if err != nil {
 		return err
 	}
 	defer users.Close()
-	usr, err := getUser(c, users, userid)
-	if err != nil {
-		return err
-	}
+	userid := usr.UserID
 	state := "disabled"
 	if enabled {
 		state = "enabled"

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -57,4 +59,39 @@ func Start(t testing.TB, exe string, timeout time.Duration, opts ...chromedp.Exe
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(bcancel)
 	return bctx
+}
+
+// Problem returns what a browser event says went wrong in a page, or ""
+// for an event that is no problem: a console error or assertion, an
+// uncaught exception, a browser log entry at error (a load refused by the
+// Content-Security-Policy is one); with warnings, console and log warnings
+// too. A test listens with chromedp.Listen and fails on any.
+func Problem(ev any, warnings bool) string {
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		switch {
+		case ev.Type == runtime.ConsoleAPICalledTypeError, ev.Type == runtime.ConsoleAPICalledTypeAssert,
+			warnings && ev.Type == runtime.ConsoleAPICalledTypeWarning:
+			return fmt.Sprintf("console.%s: %s", ev.Type, consoleArgs(ev.Args))
+		}
+	case *runtime.EventExceptionThrown:
+		problem := "exception: " + ev.ExceptionDetails.Text
+		if ex := ev.ExceptionDetails.Exception; ex != nil {
+			problem += " " + ex.Description
+		}
+		return problem
+	case *log.EventEntryAdded:
+		if ev.Entry.Level == log.EntryLevelError || warnings && ev.Entry.Level == log.EntryLevelWarning {
+			return fmt.Sprintf("browser log %s (%s): %s %s", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+		}
+	}
+	return ""
+}
+
+func consoleArgs(args []*runtime.RemoteObject) string {
+	var s []string
+	for _, a := range args {
+		s = append(s, string(a.Value)+a.Description)
+	}
+	return strings.Join(s, " ")
 }

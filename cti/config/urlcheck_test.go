@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/astcti/astcti/cti/config"
-	"github.com/astcti/astcti/cti/seatclient"
+	"github.com/astcti/astcti/cti/seatproto"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -27,7 +27,7 @@ func TestBrowserURLAgreesWithSeat(t *testing.T) {
 		m := &config.Model{Services: []config.Service{{Name: "s", Type: config.Inbound, Context: "c",
 			Trigger: config.TriggerBrowser, Application: u}}}
 		cfgErr := m.Validate()
-		seatErr := seatclient.CheckURL(config.Expand(u, func(string) string { return "x" }))
+		seatErr := seatproto.CheckURL(config.Expand(u, func(string) string { return "x" }))
 		assert.Equal(t, seatErr == nil, cfgErr == nil, "%q: config says %v, the seat says %v", u, cfgErr, seatErr)
 	}
 }

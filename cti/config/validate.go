@@ -3,9 +3,10 @@ package config
 import (
 	"fmt"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/astcti/astcti/cti/seatproto"
 )
 
 // Kind names the kind of item of a Model a Problem is about.
@@ -431,33 +432,10 @@ func (v *validator) program(r ref, service, prog string) {
 }
 
 // checkURLTemplate refuses a browser URL the seat would refuse to open
-// whatever the call's values (seatclient.CheckURL): the server escapes the
-// placeholders' values, but the URL's own text reaches the seat as written,
-// so a space or a quote there, or a URL with no host, failed every pop.
+// whatever the call's values (seatproto.CheckURL, the seat client's own
+// check): the server escapes the placeholders' values, but the URL's own
+// text reaches the seat as written, so a space or a quote there, or a URL
+// with no host, failed every pop.
 func checkURLTemplate(tmpl string) error {
-	u := Expand(tmpl, func(string) string { return "x" })
-	for i := 0; i < len(u); i++ {
-		if !urlByte(u[i]) {
-			return fmt.Errorf("character %q is not allowed in a URL (escape it: %%%02X)", u[i], u[i])
-		}
-	}
-	p, err := url.Parse(u)
-	if err != nil {
-		return fmt.Errorf("not a URL: %w", err)
-	}
-	if p.Host == "" || p.Opaque != "" {
-		return fmt.Errorf("URL %q has no host", tmpl)
-	}
-	return nil
-}
-
-// urlByte reports whether c may appear in a URL as the seat client opens
-// it: RFC 3986's unreserved and reserved characters and '%' (the same set
-// as seatclient's urlByte).
-func urlByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
+	return seatproto.CheckURL(Expand(tmpl, func(string) string { return "x" }))
 }

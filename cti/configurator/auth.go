@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // The cookies: the session's id, and the token of the forms shown before a
@@ -226,7 +227,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 // throttled returns how long a login (or reset) for user from addr must
 // wait, 0 for at once.
 func (h *Handler) throttled(user, addr string) time.Duration {
-	return max(h.pairs.wait(pairKey(user, addr)), h.addrs.wait(addr))
+	return max(h.pairs.Wait(throttle.PairKey(user, addr)), h.addrs.Wait(addr))
 }
 
 func (h *Handler) tooMany(w http.ResponseWriter, wait time.Duration) (status int, msg string) {
@@ -242,7 +243,7 @@ func (h *Handler) logName(ctx context.Context, user string) slog.Attr {
 	if _, err := h.cfg.Users.Get(ctx, user); err == nil {
 		return slog.String("user", user)
 	}
-	return slog.String("user_hash", nameHash(user))
+	return slog.String("user_hash", throttle.NameHash(user))
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
@@ -264,14 +265,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			h.renderPublic(w, r, http.StatusInternalServerError, "login", "Log in", p)
 			return
 		}
-		h.pairs.fail(pairKey(user, addr))
-		h.addrs.fail(addr)
+		h.pairs.Fail(throttle.PairKey(user, addr))
+		h.addrs.Fail(addr)
 		h.log.Info("manager login refused", "reason", "wrong userid or password", h.logName(r.Context(), user), "addr", addr)
 		p.Error = "Wrong user id or password."
 		h.renderPublic(w, r, http.StatusUnauthorized, "login", "Log in", p)
 		return
 	}
-	h.pairs.succeed(pairKey(user, addr))
+	h.pairs.Succeed(throttle.PairKey(user, addr))
 	// A new id at every login: a session id the browser had before (one an
 	// attacker may have planted) is ended, never promoted.
 	if old := h.cookie(r, sessionCookie); old != "" {
@@ -303,19 +304,19 @@ func (h *Handler) lost(w http.ResponseWriter, r *http.Request) {
 	addr := clientAddr(r)
 	// Asking counts against the address like a failed login: a flood of
 	// requests fills the log and replaces users' tokens.
-	if wait := h.addrs.wait(addr); wait > 0 {
+	if wait := h.addrs.Wait(addr); wait > 0 {
 		status, msg := h.tooMany(w, wait)
 		h.renderPublic(w, r, status, "lost", "Password lost", loginPage{Error: msg})
 		return
 	}
-	h.addrs.fail(addr)
+	h.addrs.Fail(addr)
 	usr, err := h.cfg.Users.Get(r.Context(), user)
 	if err == nil && usr.Enabled {
 		tok := h.resets.issue(usr.UserID)
 		h.log.Warn("password reset token issued: give it to the user, who enters it at /password-reset",
 			"user", usr.UserID, "token", tok, "valid_for", ResetTokenTTL.String(), "addr", addr)
 	} else {
-		h.log.Info("password reset asked for no enabled manager user", "user_hash", nameHash(user), "addr", addr)
+		h.log.Info("password reset asked for no enabled manager user", "user_hash", throttle.NameHash(user), "addr", addr)
 	}
 	h.renderPublic(w, r, http.StatusOK, "lost", "Password lost", loginPage{Token: true})
 }
@@ -349,8 +350,8 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !h.resets.use(user, tok) {
-		h.pairs.fail(pairKey(user, addr))
-		h.addrs.fail(addr)
+		h.pairs.Fail(throttle.PairKey(user, addr))
+		h.addrs.Fail(addr)
 		h.log.Info("password reset refused: wrong, used or expired token", h.logName(r.Context(), user), "addr", addr)
 		p.Problem["token"] = "This token is wrong, used or expired for this user id: ask for a new one."
 		h.renderPublic(w, r, http.StatusUnauthorized, "reset", "Set a new password", p)
@@ -362,7 +363,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 		h.renderPublic(w, r, http.StatusInternalServerError, "reset", "Set a new password", p)
 		return
 	}
-	h.pairs.succeed(pairKey(user, addr))
+	h.pairs.Succeed(throttle.PairKey(user, addr))
 	h.sessions.endUser(user)
 	h.log.Info("manager password reset with a token", "user", user, "addr", addr)
 	http.Redirect(w, r, "/login?m=reset", http.StatusSeeOther)

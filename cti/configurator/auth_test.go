@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // TestAuthRequired: every page but the login page, the password-lost
@@ -234,7 +235,8 @@ func TestLoginThrottled(t *testing.T) {
 	e := newEnv(t)
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	e.h.pairs.now, e.h.addrs.now = clock, clock
+	e.h.pairs.SetClock(clock)
+	e.h.addrs.SetClock(clock)
 
 	login := func(addr, user, password string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
@@ -295,7 +297,7 @@ func TestUnknownUserNotLogged(t *testing.T) {
 	c.login(testUser, "Guess123!")
 	logs := e.log.String()
 	assert.NotContains(t, logs, "MySecretPassw0rd")
-	assert.Contains(t, logs, "user_hash="+nameHash("MySecretPassw0rd"))
+	assert.Contains(t, logs, "user_hash="+throttle.NameHash("MySecretPassw0rd"))
 	assert.Contains(t, logs, "user=admin")
 	assert.NotContains(t, logs, "Guess123!", "no password in the log")
 }

@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,23 +50,12 @@ func (p *consoleProblems) add(ev any) {
 			}
 			p.pages[ev.Response.URL] = true
 		}
-	case *runtime.EventConsoleAPICalled:
-		switch ev.Type {
-		case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert, runtime.ConsoleAPICalledTypeWarning:
-			problem = fmt.Sprintf("console.%s: %s", ev.Type, consoleArgs(ev.Args))
-		}
-	case *runtime.EventExceptionThrown:
-		problem = "exception: " + ev.ExceptionDetails.Text
-		if ex := ev.ExceptionDetails.Exception; ex != nil {
-			problem += " " + ex.Description
-		}
 	case *log.EventEntryAdded:
-		if ev.Entry.Source == log.EntrySourceNetwork && p.isPage(ev.Entry.URL) {
-			break
+		if ev.Entry.Source != log.EntrySourceNetwork || !p.isPage(ev.Entry.URL) {
+			problem = browsertest.Problem(ev, true)
 		}
-		if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
-			problem = fmt.Sprintf("browser log %s (%s): %s %s", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
-		}
+	default:
+		problem = browsertest.Problem(ev, true)
 	}
 	if problem != "" {
 		p.mu.Lock()
@@ -96,14 +83,6 @@ func (p *consoleProblems) list() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.seen...)
-}
-
-func consoleArgs(args []*runtime.RemoteObject) string {
-	var s []string
-	for _, a := range args {
-		s = append(s, string(a.Value)+a.Description)
-	}
-	return strings.Join(s, " ")
 }
 
 // browser is one headless Chromium on one configurator (an env), for one

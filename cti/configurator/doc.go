@@ -38,7 +38,7 @@
 // # Failed logins
 //
 // Failed logins are throttled as the seat server throttles seat logins
-// (package cti, limiter.go): per user id and address pair, and per address
+// (cti/throttle, shared with it): per user id and address pair, and per address
 // whatever the user ids, each after a few free failures, then with a delay
 // since the last failure that doubles at every further failure up to a
 // maximum. A throttled attempt is refused unchecked, with 429 and the time

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // Tunables. Tests shrink them.
@@ -85,8 +86,8 @@ type Handler struct {
 	cfg      Config
 	log      *slog.Logger
 	sessions *sessions
-	pairs    *limiter // failed logins per (user id, address)
-	addrs    *limiter // failed logins per address
+	pairs    *throttle.Limiter // failed logins per (user id, address)
+	addrs    *throttle.Limiter // failed logins per address
 	resets   *resets
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
@@ -104,8 +105,8 @@ func New(cfg Config) (*Handler, error) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.sessions = newSessions(MaxSessions, IdleTimeout, AbsoluteTimeout)
-	h.pairs = newLimiter(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
-	h.addrs = newLimiter(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
+	h.pairs = throttle.New(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
+	h.addrs = throttle.New(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
 	h.resets = newResets(MaxResetTokens, ResetTokenTTL)
 	pages, err := parsePages()
 	if err != nil {

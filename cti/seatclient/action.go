@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -74,7 +73,7 @@ type ActionResult struct {
 // Runner performs the actions of Link events: it starts the application
 // with the parameters split into arguments by seatproto.SplitArgs — never
 // through a shell — or opens the URL with the platform's opener
-// (OpenerCommand), only for http and https URLs (CheckURL). It does not wait
+// (OpenerCommand), only for http and https URLs (seatproto.CheckURL). It does not wait
 // for what it starts: one goroutine per process waits for it and logs its
 // exit; Wait waits for them.
 //
@@ -161,7 +160,7 @@ func (r *Runner) application(res *ActionResult, a *seatproto.Action) {
 
 func (r *Runner) browser(res *ActionResult, a *seatproto.Action) {
 	res.URL = a.Application
-	if err := CheckURL(a.Application); err != nil {
+	if err := seatproto.CheckURL(a.Application); err != nil {
 		res.Outcome, res.Err = Refused, err
 		return
 	}
@@ -259,7 +258,7 @@ func isBatch(path string) bool {
 // OpenerCommand returns the program and arguments that open url with the
 // user's default browser on goos: xdg-open on Linux and the BSDs, open on
 // macOS, rundll32 url.dll,FileProtocolHandler on Windows (none of them a
-// shell). Check the URL with CheckURL first.
+// shell). Check the URL with seatproto.CheckURL first.
 func OpenerCommand(goos, url string) (name string, args []string, err error) {
 	switch goos {
 	case "windows":
@@ -270,43 +269,4 @@ func OpenerCommand(goos, url string) (name string, args []string, err error) {
 		return "xdg-open", []string{url}, nil
 	}
 	return "", nil, fmt.Errorf("no URL opener known for %s", goos)
-}
-
-// CheckURL accepts the URLs a browser action may open: absolute http or
-// https URLs with a host, made only of the characters RFC 3986 allows
-// (letters, digits, "-._~:/?#[]@!$&'()*+,;=" and "%"), so no space, quote,
-// control character or non-ASCII byte reaches the opener. The server
-// percent-encodes the caller's values into the URL, so a URL it sends
-// always passes.
-func CheckURL(s string) error {
-	if len(s) > seatproto.MaxActionLen {
-		return fmt.Errorf("URL of %d bytes, more than %d", len(s), seatproto.MaxActionLen)
-	}
-	for i := 0; i < len(s); i++ {
-		if !urlByte(s[i]) {
-			return fmt.Errorf("URL %q: character %q not allowed", s, s[i])
-		}
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("URL %q: %w", s, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		if u.Scheme == "" {
-			return fmt.Errorf("URL %q is not absolute", s)
-		}
-		return fmt.Errorf("URL %q: only http and https URLs are opened, not %s", s, u.Scheme)
-	}
-	if u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("URL %q has no host", s)
-	}
-	return nil
-}
-
-func urlByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
 }

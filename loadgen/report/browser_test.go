@@ -6,14 +6,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,20 +31,12 @@ type pageProblems struct {
 func (p *pageProblems) add(ev any) {
 	var problem string
 	switch ev := ev.(type) {
-	case *runtime.EventConsoleAPICalled:
-		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-			problem = fmt.Sprintf("console.%s: %s", ev.Type, consoleArgs(ev.Args))
-		}
-	case *runtime.EventExceptionThrown:
-		problem = "exception: " + ev.ExceptionDetails.Text
-	case *log.EventEntryAdded:
-		if ev.Entry.Level == log.EntryLevelError {
-			problem = fmt.Sprintf("browser log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
-		}
 	case *network.EventRequestWillBeSent:
 		if ev.Request.URL != p.page {
 			problem = "request: " + ev.Request.URL
 		}
+	default:
+		problem = browsertest.Problem(ev, false)
 	}
 	if problem != "" {
 		p.mu.Lock()
@@ -60,14 +49,6 @@ func (p *pageProblems) list() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.seen...)
-}
-
-func consoleArgs(args []*runtime.RemoteObject) string {
-	var s []string
-	for _, a := range args {
-		s = append(s, string(a.Value)+a.Description)
-	}
-	return strings.Join(s, " ")
 }
 
 // renderedChart is what the page's script below reports of one SVG chart.

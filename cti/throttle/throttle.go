@@ -1,4 +1,9 @@
-package cti
+// Package throttle slows down password guessing: a Limiter counts failed
+// logins per key (a name tried from an address, an address) and makes the
+// next attempt of a key that failed too often wait, so that whoever
+// guesses slows himself down, not the call centre. The seat server and the
+// web configurator use it alike.
+package throttle
 
 import (
 	"container/heap"
@@ -7,25 +12,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/astcti/astcti/cti/config"
-	"github.com/astcti/astcti/cti/metrics"
 )
 
-// loginFailure is why a password check failed, as the metrics count it
-// (the seat is told the same "authentication failed" whatever the reason:
-// names cannot be probed).
-func loginFailure(op *config.Operator) string {
-	switch {
-	case op == nil:
-		return metrics.LoginUnknownOperator
-	case !op.Enabled:
-		return metrics.LoginOperatorDisabled
-	}
-	return metrics.LoginBadPassword
-}
-
-// loginLimiter throttles failed seat logins per key: after free failures,
+// Limiter throttles failed logins per key: after free failures,
 // the next attempt for that key is refused unchecked until a delay has
 // passed since the last failure; the delay starts at base and doubles with
 // every further failure, up to max. So whoever guesses passwords slows
@@ -34,11 +23,11 @@ func loginFailure(op *config.Operator) string {
 // Keys are bounded in number (maxKeys): when the table is full, expired
 // keys go first, then those whose last failure is the oldest.
 //
-// It is safe for concurrent use: seat reader goroutines check it before
-// they spend CPU on a password hash.
-type loginLimiter struct {
+// It is safe for concurrent use: the seat readers and the configurator's
+// handlers check it before they spend CPU on a password hash.
+type Limiter struct {
 	mu      sync.Mutex
-	keys    map[string]*failureCount
+	keys    map[string]*failures
 	free    int
 	base    time.Duration
 	max     time.Duration // the longest delay
@@ -47,21 +36,31 @@ type loginLimiter struct {
 	now     func() time.Time
 }
 
-type failureCount struct {
+type failures struct {
 	n    int
 	last time.Time
 }
 
-func newLoginLimiter(free int, base, maxDelay, expiry time.Duration, maxKeys int) *loginLimiter {
-	return &loginLimiter{
-		keys: make(map[string]*failureCount),
+// New returns a Limiter: free failures per key, then a delay of base
+// doubling up to maxDelay, keys forgotten expiry after their last failure,
+// at most maxKeys of them.
+func New(free int, base, maxDelay, expiry time.Duration, maxKeys int) *Limiter {
+	return &Limiter{
+		keys: make(map[string]*failures),
 		free: free, base: base, max: maxDelay, expiry: max(expiry, maxDelay), maxKeys: maxKeys,
 		now: time.Now,
 	}
 }
 
+// SetClock makes l read the time from now (tests).
+func (l *Limiter) SetClock(now func() time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.now = now
+}
+
 // delay returns the pause imposed after n failures.
-func (l *loginLimiter) delay(n int) time.Duration {
+func (l *Limiter) delay(n int) time.Duration {
 	if n < l.free {
 		return 0
 	}
@@ -72,9 +71,9 @@ func (l *loginLimiter) delay(n int) time.Duration {
 	return min(d, l.max)
 }
 
-// wait returns how long key must still wait before its next attempt is
+// Wait returns how long key must still wait before its next attempt is
 // checked; 0 means at once.
-func (l *loginLimiter) wait(key string) time.Duration {
+func (l *Limiter) Wait(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f, ok := l.keys[key]
@@ -92,8 +91,8 @@ func (l *loginLimiter) wait(key string) time.Duration {
 	return 0
 }
 
-// fail records a failed attempt for key.
-func (l *loginLimiter) fail(key string) {
+// Fail records a failed attempt for key.
+func (l *Limiter) Fail(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -105,22 +104,22 @@ func (l *loginLimiter) fail(key string) {
 		if len(l.keys) >= l.maxKeys {
 			l.evictLocked(now)
 		}
-		f = &failureCount{}
+		f = &failures{}
 		l.keys[key] = f
 	}
 	f.n++
 	f.last = now
 }
 
-// succeed forgets the failures of key after a good login.
-func (l *loginLimiter) succeed(key string) {
+// Succeed forgets the failures of key after a good login.
+func (l *Limiter) Succeed(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.keys, key)
 }
 
-// len returns the number of keys kept.
-func (l *loginLimiter) len() int {
+// Len returns the number of keys kept.
+func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.keys)
@@ -131,7 +130,7 @@ func (l *loginLimiter) len() int {
 // the scan, linear in the table, runs once per many new keys and not at
 // every one, even under a flood of distinct failing keys. l.mu must be
 // held.
-func (l *loginLimiter) evictLocked(now time.Time) {
+func (l *Limiter) evictLocked(now time.Time) {
 	batch := max(1, l.maxKeys/64)
 	oldest := make(agedKeys, 0, batch) // a max-heap: the newest of them on top
 	expired := false
@@ -177,17 +176,17 @@ func (h *agedKeys) Pop() any {
 	return x
 }
 
-// pairKey is the limiter key of one operator name tried from one address.
+// PairKey is the limiter key of one user name tried from one address.
 // The name is hashed: it may be anything a client typed (a password given
 // as the name, too), and a hash keeps every key the same small size.
-func pairKey(user, addr string) string {
+func PairKey(user, addr string) string {
 	sum := sha256.Sum256([]byte(strconv.Itoa(len(user)) + ":" + user + addr))
 	return string(sum[:16])
 }
 
-// nameHash names an unknown operator name in the logs without writing it:
+// NameHash names an unknown user name in the logs without writing it:
 // what was typed as a name may be a password.
-func nameHash(user string) string {
+func NameHash(user string) string {
 	sum := sha256.Sum256([]byte(user))
 	return hex.EncodeToString(sum[:4])
 }

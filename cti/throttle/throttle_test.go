@@ -1,21 +1,18 @@
-package cti
+package throttle
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/astcti/astcti/cti/config"
 )
 
-// TestLoginLimiter replays failures, good logins and the passing of time
+// TestLimiter replays failures, good logins and the passing of time
 // against one limiter (3 free failures, delays 1 s doubling to 8 s, keys
 // forgotten 1 min after their last failure) and checks the wait each key
 // gets.
-func TestLoginLimiter(t *testing.T) {
+func TestLimiter(t *testing.T) {
 	type step struct {
 		at   time.Duration // since the start
 		do   string        // "fail", "ok" or "wait"
@@ -75,95 +72,79 @@ func TestLoginLimiter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 			now := start
-			l := newLoginLimiter(3, time.Second, 8*time.Second, time.Minute, 100)
-			l.now = func() time.Time { return now }
+			l := New(3, time.Second, 8*time.Second, time.Minute, 100)
+			l.SetClock(func() time.Time { return now })
 			for i, s := range tc.steps {
 				now = start.Add(s.at)
 				switch s.do {
 				case "fail":
-					l.fail(s.key)
+					l.Fail(s.key)
 				case "ok":
-					l.succeed(s.key)
+					l.Succeed(s.key)
 				case "wait":
-					assert.Equal(t, s.want, l.wait(s.key), "step %d: wait(%q) at %v", i, s.key, s.at)
+					assert.Equal(t, s.want, l.Wait(s.key), "step %d: wait(%q) at %v", i, s.key, s.at)
 				}
 			}
 		})
 	}
 }
 
-// TestLoginLimiterBounded: the table never holds more than its keys; when
+// TestLimiterBounded: the table never holds more than its keys; when
 // full, expired keys go first, then the one that failed longest ago, and a
 // throttled key that keeps failing stays.
-func TestLoginLimiterBounded(t *testing.T) {
+func TestLimiterBounded(t *testing.T) {
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	now := start
-	l := newLoginLimiter(3, time.Second, 8*time.Second, time.Minute, 4)
-	l.now = func() time.Time { return now }
+	l := New(3, time.Second, 8*time.Second, time.Minute, 4)
+	l.SetClock(func() time.Time { return now })
 	for range 3 {
-		l.fail("guesser")
+		l.Fail("guesser")
 	}
 	for i := range 10 {
 		now = now.Add(time.Second)
-		l.fail(fmt.Sprint("k", i))
-		l.fail("guesser")
-		assert.LessOrEqual(t, l.len(), 4, "after key %d", i)
+		l.Fail(fmt.Sprint("k", i))
+		l.Fail("guesser")
+		assert.LessOrEqual(t, l.Len(), 4, "after key %d", i)
 	}
-	assert.Positive(t, l.wait("guesser"), "the key failing all along is kept")
+	assert.Positive(t, l.Wait("guesser"), "the key failing all along is kept")
 	_, first := l.keys["k0"]
 	assert.False(t, first, "the oldest key went first")
 
 	now = now.Add(2 * time.Minute)
-	l.fail("new")
-	assert.Equal(t, 1, l.len(), "every expired key was dropped at once")
+	l.Fail("new")
+	assert.Equal(t, 1, l.Len(), "every expired key was dropped at once")
 	for i := range 3 {
-		l.fail(fmt.Sprint("later", i))
+		l.Fail(fmt.Sprint("later", i))
 	}
-	assert.Equal(t, 4, l.len(), "no eviction while there is room")
+	assert.Equal(t, 4, l.Len(), "no eviction while there is room")
 }
 
-// TestLoginLimiterEvictsInBatches: a full table of live keys drops its
+// TestLimiterEvictsInBatches: a full table of live keys drops its
 // oldest sixty-fourth at once, so the next new keys find room without
 // another scan.
-func TestLoginLimiterEvictsInBatches(t *testing.T) {
+func TestLimiterEvictsInBatches(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	l := newLoginLimiter(3, time.Second, 8*time.Second, time.Hour, 128)
-	l.now = func() time.Time { return now }
+	l := New(3, time.Second, 8*time.Second, time.Hour, 128)
+	l.SetClock(func() time.Time { return now })
 	for i := range 128 {
 		now = now.Add(time.Second)
-		l.fail(fmt.Sprint("k", i))
+		l.Fail(fmt.Sprint("k", i))
 	}
-	l.fail("new")
-	assert.Equal(t, 127, l.len(), "two went, one came")
+	l.Fail("new")
+	assert.Equal(t, 127, l.Len(), "two went, one came")
 	for _, k := range []string{"k0", "k1"} {
 		_, kept := l.keys[k]
 		assert.False(t, kept, "%s, among the oldest, went", k)
 	}
 	_, kept := l.keys["k2"]
 	assert.True(t, kept, "k2 stays")
-	l.fail("newer")
-	assert.Equal(t, 128, l.len(), "room was left for it")
+	l.Fail("newer")
+	assert.Equal(t, 128, l.Len(), "room was left for it")
 }
 
 func TestNameHash(t *testing.T) {
-	assert.Equal(t, "2bb80d53", nameHash("secret"))
-	assert.Len(t, pairKey("alice", "127.0.0.1"), 16)
-	assert.NotEqual(t, pairKey("alice", "127.0.0.1"), pairKey("alice", "127.0.0.2"))
-	assert.NotEqual(t, pairKey("a\x00b", "c"), pairKey("a", "b\x00c"), "a name cannot forge the address part")
-}
-
-// TestUnknownUserCostsACheck: the hash an unknown name is checked against
-// has the cost of a real operator's (same scheme and iterations), so the
-// answer to an unknown name takes as long as to a wrong password; timing
-// cannot tell names apart. (TestLoginEqualAnswers checks the answers.)
-func TestUnknownUserCostsACheck(t *testing.T) {
-	stored, err := config.HashPassword(config.MD5Hex("alice"))
-	assert.NoError(t, err)
-	params := func(h string) string { // "$pbkdf2-sha256$i=N$"
-		parts := strings.SplitN(h, "$", 4)
-		assert.Len(t, parts, 4, "hash %q", h)
-		return strings.Join(parts[:3], "$")
-	}
-	assert.Equal(t, params(stored), params(dummyOperator().PasswordHash))
-	assert.True(t, dummyOperator().CheckPassword(config.MD5Hex("no such operator")), "a real check, run to the end")
+	assert.Equal(t, "2bb80d53", NameHash("secret"))
+	assert.Len(t, PairKey("alice", "127.0.0.1"), 16)
+	assert.NotEqual(t, PairKey("alice", "127.0.0.1"), PairKey("alice", "127.0.0.2"))
+	assert.NotEqual(t, PairKey("a\x00b", "c"), PairKey("a", "b\x00c"), "a name cannot forge the address part")
 }
