@@ -7,6 +7,7 @@ import (
 
 	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // Sessions returns the operators that have a session on the hub, or nil
@@ -28,19 +29,14 @@ func (s *Server) ActionsPeak() (peak, window int) {
 	return peak, amiWindow
 }
 
-// ShrinkLoginDelay makes the failed-login throttle's delay an hour for the
-// test, so that a throttled attempt stays throttled however slow the
-// machine, and lets one address fail addrFree times before it is
-// throttled.
-func ShrinkLoginDelay(t testing.TB, addrFree int) {
-	minDelay, maxDelay, free := loginDelayMin, loginDelayMax, addrFreeFailures
-	loginDelayMin, loginDelayMax, addrFreeFailures = time.Hour, 2*time.Hour, addrFree
-	t.Cleanup(func() { loginDelayMin, loginDelayMax, addrFreeFailures = minDelay, maxDelay, free })
+// ShrunkLoginThrottle is the failed-login policy with its delays an hour,
+// so that a throttled attempt stays throttled however slow the machine,
+// and addrFree failures allowed per address.
+func ShrunkLoginThrottle(addrFree int) throttle.Policy {
+	p := throttle.LoginPolicy()
+	p.Base, p.Max, p.AddrFree = time.Hour, 2*time.Hour, addrFree
+	return p
 }
-
-// AddrFreeFailures returns the failures one address may make before it is
-// throttled.
-func AddrFreeFailures() int { return addrFreeFailures }
 
 // NoTLSReloadWait makes every handshake look whether the certificate files
 // changed, for the test.

@@ -46,9 +46,9 @@ func failLogins(t *testing.T, srv *ctitest.Server, from, user string, n int) []s
 // password from hers. The guesser's own address is throttled for alice,
 // even with her right password, and not for bob.
 func TestLoginLockout(t *testing.T) {
-	cti.ShrinkLoginDelay(t, 20)
+	throttled := cti.ShrunkLoginThrottle(20)
 	pbx := startDemoPBX(t)
-	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config()})
+	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), LoginThrottle: throttled})
 
 	answers := failLogins(t, srv, attacker, "alice", 9)
 	assert.Equal(t, []string{
@@ -77,11 +77,11 @@ func TestLoginLockout(t *testing.T) {
 // address for every name, the right password of a real operator included;
 // other addresses log in as usual.
 func TestLoginAddressBudget(t *testing.T) {
-	cti.ShrinkLoginDelay(t, 4)
+	throttled := cti.ShrunkLoginThrottle(4)
 	pbx := startDemoPBX(t)
-	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config()})
+	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), LoginThrottle: throttled})
 
-	free := cti.AddrFreeFailures()
+	free := throttled.AddrFree
 	for i := range free {
 		answers := failLogins(t, srv, attacker, "guess"+string(rune('a'+i%26))+strings.Repeat("x", i/26), 1)
 		require.Equal(t, []string{"101 KO authentication failed"}, answers, "failure %d of %d", i+1, free)
@@ -103,9 +103,9 @@ func TestLoginAddressBudget(t *testing.T) {
 // which may be a password typed in the wrong field, nor any PASS, at any
 // level.
 func TestLoginEqualAnswers(t *testing.T) {
-	cti.ShrinkLoginDelay(t, 20)
+	throttled := cti.ShrunkLoginThrottle(20)
 	pbx := startDemoPBX(t)
-	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config()})
+	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), LoginThrottle: throttled})
 
 	const typo = "Secr3t-Passw0rd" // typed as the name
 	known := failLogins(t, srv, attacker, "alice", 5)
@@ -137,12 +137,12 @@ func TestLoginEqualAnswers(t *testing.T) {
 // nothing. (TestUnknownUserCostsACheck: the stand-in costs what a real
 // hash does.)
 func TestLoginCostsACheck(t *testing.T) {
-	cti.ShrinkLoginDelay(t, 100)
+	throttled := cti.ShrunkLoginThrottle(100)
 	checks := cti.CountStandInChecks(t)
 	m := config.Demo()
 	m.Operators[1].Enabled = false // bob
 	pbx := startDemoPBX(t)
-	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), Model: m})
+	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), LoginThrottle: throttled, Model: m})
 
 	tests := []struct {
 		name, user string

@@ -1,6 +1,7 @@
 package cti
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/astcti/astcti/cti/metrics"
 	"github.com/astcti/astcti/cti/resume"
 	"github.com/astcti/astcti/cti/seatproto"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // Config configures a Server.
@@ -63,6 +65,9 @@ type Config struct {
 	// or RESUME accepted), whatever it sends meanwhile; 0 means
 	// DefaultLoginTimeout.
 	LoginTimeout time.Duration
+	// LoginThrottle is how failed logins are throttled; its zero value
+	// means throttle.LoginPolicy().
+	LoginThrottle throttle.Policy
 	// MaxSeats caps the seat connections open at once, logged in or not,
 	// and MaxConnsPerAddr those from one remote IP address; the excess is
 	// refused with a 906 line (docs/protocol.md). 0 means
@@ -167,7 +172,7 @@ func New(cfg Config) *Server {
 	}
 	build := buildinfo.Get()
 	return &Server{
-		cfg: cfg, log: cfg.Logger, limits: newLimits(),
+		cfg: cfg, log: cfg.Logger, limits: newLimits(cmp.Or(cfg.LoginThrottle, throttle.LoginPolicy())),
 		conns: make(map[*seatConn]struct{}), perAddr: make(map[string]int),
 		maxSeats:   orDefault(cfg.MaxSeats, DefaultMaxSeats),
 		maxPerAddr: orDefault(cfg.MaxConnsPerAddr, DefaultMaxConnsPerAddr),

@@ -92,20 +92,9 @@ var (
 	adminHubWait         = 2 * time.Second
 	adminShutdownTimeout = 2 * time.Second
 
-	// Failed-login throttle (docs/protocol.md, docs/security.md). Per
-	// operator name and address: after loginFreeFailures failures, each
-	// attempt waits loginDelayMin since the last failure, doubled with
-	// every further failure up to loginDelayMax. Per address, whatever the
-	// names: the same after addrFreeFailures failures. A key is forgotten
-	// loginFailureExpiry after its last failure (or at a good login, for
-	// the name and address); at most loginLimiterKeys of each are kept.
-	// maxFailuresPerConn failed attempts close the connection.
-	loginFreeFailures  = 3
-	addrFreeFailures   = 20
-	loginDelayMin      = time.Second
-	loginDelayMax      = 5 * time.Minute
-	loginFailureExpiry = 15 * time.Minute
-	loginLimiterKeys   = 100000
+	// Failed-login throttle: throttle.LoginPolicy (docs/protocol.md,
+	// docs/security.md), or Config.LoginThrottle. maxFailuresPerConn
+	// failed attempts close the connection.
 	maxFailuresPerConn = 3
 )
 
@@ -115,11 +104,9 @@ type limits struct {
 	addrs *throttle.Limiter // per address
 }
 
-func newLimits() *limits {
-	return &limits{
-		pairs: throttle.New(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
-		addrs: throttle.New(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys),
-	}
+func newLimits(p throttle.Policy) *limits {
+	pairs, addrs := p.Limiters()
+	return &limits{pairs: pairs, addrs: addrs}
 }
 
 // dummyOperator has a real password hash, so that a login for a name that

@@ -253,7 +253,8 @@ func TestLoginThrottled(t *testing.T) {
 		e.h.ServeHTTP(rec, req)
 		return rec
 	}
-	for i := range loginFreeFailures {
+	policy := throttle.LoginPolicy()
+	for i := range policy.PairFree {
 		assert.Equal(t, http.StatusUnauthorized, login("192.0.2.1", testUser, "guess").Code, "failure %d", i+1)
 	}
 	r := login("192.0.2.1", testUser, testPassword)
@@ -263,7 +264,7 @@ func TestLoginThrottled(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, login("198.51.100.7", testUser, testPassword).Code, "the real user, from elsewhere")
 
 	// An unknown user id gets the same answers.
-	for range loginFreeFailures {
+	for range policy.PairFree {
 		assert.Equal(t, http.StatusUnauthorized, login("192.0.2.2", "nosuchuser", "guess").Code)
 	}
 	u := login("192.0.2.2", "nosuchuser", "guess")
@@ -277,14 +278,14 @@ func TestLoginThrottled(t *testing.T) {
 	assert.Equal(t, "2", login("192.0.2.1", testUser, testPassword).Header().Get("Retry-After"))
 
 	// The address's budget, whatever the user ids.
-	for i := range addrFreeFailures {
+	for i := range policy.AddrFree {
 		login("203.0.113.9", "user"+itoa(int64(i)), "guess")
 	}
 	assert.Equal(t, http.StatusTooManyRequests, login("203.0.113.9", testUser, testPassword).Code)
 	assert.Equal(t, http.StatusSeeOther, login("203.0.113.10", testUser, testPassword).Code)
 
 	// After the delay, the right password works and forgets the failures.
-	now = now.Add(loginDelayMax)
+	now = now.Add(policy.Max)
 	assert.Equal(t, http.StatusSeeOther, login("192.0.2.1", testUser, testPassword).Code)
 }
 

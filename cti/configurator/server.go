@@ -38,18 +38,6 @@ var (
 	ServerTimeout       = 3 * time.Second
 	maxServerBody int64 = 1 << 20
 
-	// Failed logins: per user id and address after loginFreeFailures, per
-	// address after addrFreeFailures, a delay of loginDelayMin since the
-	// last failure, doubled at every further failure up to loginDelayMax;
-	// a key is forgotten loginFailureExpiry after its last failure; at
-	// most loginLimiterKeys keys of each kind.
-	loginFreeFailures  = 3
-	addrFreeFailures   = 20
-	loginDelayMin      = time.Second
-	loginDelayMax      = 5 * time.Minute
-	loginFailureExpiry = 15 * time.Minute
-	loginLimiterKeys   = 100000
-
 	// HTTP server bounds.
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
@@ -105,8 +93,8 @@ func New(cfg Config) (*Handler, error) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.sessions = newSessions(MaxSessions, IdleTimeout, AbsoluteTimeout)
-	h.pairs = throttle.New(loginFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
-	h.addrs = throttle.New(addrFreeFailures, loginDelayMin, loginDelayMax, loginFailureExpiry, loginLimiterKeys)
+	// The seat server's policy: throttle.LoginPolicy (docs/security.md).
+	h.pairs, h.addrs = throttle.LoginPolicy().Limiters()
 	h.resets = newResets(MaxResetTokens, ResetTokenTTL)
 	pages, err := parsePages()
 	if err != nil {

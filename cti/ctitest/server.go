@@ -11,6 +11,7 @@ import (
 	"github.com/astcti/astcti/cti"
 	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/throttle"
 )
 
 // Options configures a test server.
@@ -32,6 +33,9 @@ type Options struct {
 	TLS *tls.Config
 	// LoginTimeout is the server's login timeout; 0 means its default.
 	LoginTimeout time.Duration
+	// LoginThrottle is the failed-login policy; its zero value means the
+	// server's default.
+	LoginThrottle throttle.Policy
 	// MaxSeats is the server's cap on seat connections; 0 means its
 	// default. MaxConnsPerAddr is its cap per address; 0 means none,
 	// since every test seat comes from 127.0.0.1.
@@ -111,6 +115,7 @@ func New(t testing.TB, opts Options) *Server {
 		TLS:              opts.TLS,
 		TLSReady:         func(a net.Addr) { offer(s.tls, a) },
 		LoginTimeout:     opts.LoginTimeout,
+		LoginThrottle:    opts.LoginThrottle,
 		MaxSeats:         opts.MaxSeats,
 		MaxConnsPerAddr:  perAddr,
 		Listener:         opts.Listener,

@@ -148,3 +148,25 @@ func TestNameHash(t *testing.T) {
 	assert.NotEqual(t, PairKey("alice", "127.0.0.1"), PairKey("alice", "127.0.0.2"))
 	assert.NotEqual(t, PairKey("a\x00b", "c"), PairKey("a", "b\x00c"), "a name cannot forge the address part")
 }
+
+// TestPolicyLimiters: the limiters of a policy throttle a pair after
+// PairFree failures and an address after AddrFree, with the policy's
+// first delay.
+func TestPolicyLimiters(t *testing.T) {
+	p := Policy{PairFree: 2, AddrFree: 5, Base: time.Minute, Max: time.Hour, Expiry: time.Hour, MaxKeys: 10}
+	pairs, addrs := p.Limiters()
+	now := time.Unix(1e9, 0)
+	pairs.SetClock(func() time.Time { return now })
+	addrs.SetClock(func() time.Time { return now })
+	for i := range 5 {
+		assert.Equal(t, i >= 2, pairs.Wait("k") > 0, "pair after %d failures", i)
+		assert.Zero(t, addrs.Wait("a"), "address after %d failures", i)
+		pairs.Fail("k")
+		addrs.Fail("a")
+	}
+	assert.Equal(t, time.Minute, addrs.Wait("a"), "the address waits after 5, the policy's first delay")
+
+	def := LoginPolicy()
+	assert.Less(t, def.PairFree, def.AddrFree, "an address may fail more often than one name from it")
+	assert.LessOrEqual(t, def.Max, def.Expiry, "a key is kept as long as it may wait")
+}
