@@ -143,7 +143,7 @@ func (h *Handler) applyData(ctx context.Context) (applyPage, error) {
 	if err != nil {
 		return p, fmt.Errorf("configurator: the working configuration: %w", err)
 	}
-	p.Changes = changeTexts(old, config.Diff(old, next))
+	p.Changes = append(changeTexts(old, config.Diff(old, next)), newcomerTexts(old, next)...)
 	if len(p.Changes) == 0 {
 		p.Same = sameXML(old.Model(), model)
 	}
@@ -259,6 +259,39 @@ func changeTexts(old *config.Snapshot, changes []config.Change) []changeText {
 			t = changeText{"other", c.String()}
 		}
 		out = append(out, t)
+	}
+	return out
+}
+
+// newcomerTexts says what the seats and operators added (or enabled) since
+// old make possible. Diff has no change for them, since nobody can be
+// logged in on them yet, but an administrator adding a new operator wants
+// to see that they can log in, and which queues their seat joins then.
+func newcomerTexts(old, next *config.Snapshot) []changeText {
+	var out []changeText
+	m := next.Model()
+	for _, st := range m.Seats {
+		if old.SeatByMAC(st.MAC) == nil {
+			out = append(out, changeText{"seat", fmt.Sprintf("Seat %s (%s) added: an operator can log in on it.", st.MAC, st.Interface)})
+		}
+	}
+	for _, op := range m.Operators {
+		if was := old.Operator(op.Username); !op.Enabled || (was != nil && was.Enabled) {
+			continue
+		}
+		what := "added"
+		if old.Operator(op.Username) != nil {
+			what = "enabled"
+		}
+		var queues []string
+		for _, q := range next.Queues(op.Username) {
+			queues = append(queues, fmt.Sprintf("%s with penalty %d (service “%s”)", q.Queue, q.Penalty, q.Service))
+		}
+		text := fmt.Sprintf("Operator “%s” %s: can log in from now on", op.Username, what)
+		if len(queues) > 0 {
+			text += "; at login, QueueAdd to " + strings.Join(queues, ", ")
+		}
+		out = append(out, changeText{"add", text + "."})
 	}
 	return out
 }

@@ -411,3 +411,27 @@ func TestApplyInjection(t *testing.T) {
 	assert.NotContains(t, r.body, "<script>alert")
 	assert.True(t, strings.Contains(r.body, "&lt;img src=x&gt;"), r.body)
 }
+
+// TestNewcomerTexts: the seats and operators a configuration adds or
+// enables are said, with the queues an operator joins at login; those
+// already there are not.
+func TestNewcomerTexts(t *testing.T) {
+	before := config.Demo()
+	before.Operators[1].Enabled = false // bob
+	after := before.Clone()
+	after.Operators[1].Enabled = true
+	after.Seats = append(after.Seats, config.Seat{MAC: "00:11:22:33:44:09", Interface: "SIP/209"})
+	carol := config.Operator{Username: "carol", Enabled: true}
+	require.NoError(t, carol.SetPassword("carol-secret"))
+	after.Operators = append(after.Operators, carol)
+	old, err := config.NewSnapshot(before)
+	require.NoError(t, err)
+	next, err := config.NewSnapshot(after)
+	require.NoError(t, err)
+	assert.Equal(t, []changeText{
+		{"seat", "Seat 00:11:22:33:44:09 (SIP/209) added: an operator can log in on it."},
+		{"add", "Operator “bob” enabled: can log in from now on; at login, QueueAdd to astcti-queue with penalty 2 (service “support”)."},
+		{"add", "Operator “carol” added: can log in from now on."},
+	}, newcomerTexts(old, next))
+	assert.Empty(t, newcomerTexts(next, next))
+}

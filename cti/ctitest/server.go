@@ -19,6 +19,10 @@ type Options struct {
 	// Model is the configuration, written as a snapshot into a new
 	// directory; nil means config.Demo().
 	Model *config.Model
+	// Dir, when set, is the configuration directory, read as it is (Model
+	// is not written): a directory that snapshots are applied to during
+	// the test, such as a configurator's.
+	Dir string
 	// AMI is the manager connection, e.g. PBX.Config() or Replay.Config().
 	AMI ami.Config
 	// Keepalive is the seat keepalive; 0 means the server's default.
@@ -72,13 +76,16 @@ type Server struct {
 // panic may have been recovered in a seat goroutine.
 func New(t testing.TB, opts Options) *Server {
 	t.Helper()
-	m := opts.Model
-	if m == nil {
-		m = config.Demo()
-	}
-	dir := t.TempDir()
-	if _, err := config.WriteSnapshot(context.Background(), dir, m); err != nil {
-		t.Fatalf("ctitest: configuration: %v", err)
+	dir := opts.Dir
+	if dir == "" {
+		m := opts.Model
+		if m == nil {
+			m = config.Demo()
+		}
+		dir = t.TempDir()
+		if _, err := config.WriteSnapshot(context.Background(), dir, m); err != nil {
+			t.Fatalf("ctitest: configuration: %v", err)
+		}
 	}
 	logs := NewLogs(t)
 	s := &Server{
