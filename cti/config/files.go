@@ -265,11 +265,11 @@ func WriteSnapshot(ctx context.Context, dir string, m *Model) (string, error) {
 	if err := tx.Commit(); err != nil {
 		return "", err
 	}
-	return vacuumInto(ctx, conn, dir)
+	return vacuumInto(ctx, conn, dir, nil)
 }
 
 // vacuumInto writes the database of conn as a new snapshot in dir.
-func vacuumInto(ctx context.Context, conn execer, dir string) (string, error) {
+func vacuumInto(ctx context.Context, conn execer, dir string, check func(*Model) error) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("config: %w", err)
 	}
@@ -289,13 +289,20 @@ func vacuumInto(ctx context.Context, conn execer, dir string) (string, error) {
 		return "", fmt.Errorf("config: write snapshot: %w", err)
 	}
 	// Check the file exactly as the server will read it.
-	if _, err := readSQLite(ctx, tmp); err != nil {
+	m, err := readSQLite(ctx, tmp)
+	if err != nil {
 		os.Remove(tmp)
 		var ve *ValidationError
 		if errors.As(err, &ve) {
 			return "", ve
 		}
 		return "", fmt.Errorf("config: write snapshot: %w", err)
+	}
+	if check != nil {
+		if err := check(m); err != nil {
+			os.Remove(tmp)
+			return "", err
+		}
 	}
 	if err := commitFile(tmp, final); err != nil {
 		return "", err

@@ -88,3 +88,34 @@ func TestStoreSnapshotsAndRollback(t *testing.T) {
 	assert.Equal(t, ActionRollback, es[0].Action)
 	assert.Contains(t, string(es[0].After), filepath.Base(first), "says what it rolled back to")
 }
+
+// TestStoreApplyIf: the check sees the configuration as written; when it
+// refuses, nothing appears in the directory and no apply is recorded.
+func TestStoreApplyIf(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "server")
+	s := openStore(t).As("alice")
+	demo := Demo()
+	require.NoError(t, s.Replace(ctx, demo))
+	refused := errors.New("not what was shown")
+	var seen *Model
+	_, err := s.ApplyIf(ctx, dir, func(m *Model) error { seen = m; return refused })
+	assert.ErrorIs(t, err, refused)
+	require.NotNil(t, seen)
+	assert.Equal(t, content(demo), content(seen), "the check reads the snapshot's configuration")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written, not even a temporary file")
+	files, err := s.Snapshots(ctx, dir)
+	require.NoError(t, err)
+	assert.Empty(t, files)
+	log, err := s.Audit(ctx, AuditFilter{Entity: KindConfig})
+	require.NoError(t, err)
+	for _, e := range log {
+		assert.NotEqual(t, ActionApply, e.Action, "no apply recorded")
+	}
+
+	path, err := s.ApplyIf(ctx, dir, func(*Model) error { return nil })
+	require.NoError(t, err)
+	assert.FileExists(t, path)
+}

@@ -553,9 +553,19 @@ func (s *Store) DeleteService(ctx context.Context, id, version int64) error {
 // refused and nothing appears in dir. The snapshot carries no audit log;
 // the store's log records the apply (Snapshots reads it back).
 func (s *Store) Apply(ctx context.Context, dir string) (string, error) {
+	return s.ApplyIf(ctx, dir, nil)
+}
+
+// ApplyIf is Apply, with check (when not nil) called with the
+// configuration exactly as written, before the snapshot is put in place:
+// an error of check refuses the snapshot, nothing appears in dir, no apply
+// is recorded, and ApplyIf returns that error. So a caller that showed a
+// configuration can make sure that what is applied is what it showed,
+// whatever was saved meanwhile.
+func (s *Store) ApplyIf(ctx context.Context, dir string, check func(*Model) error) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
 	defer cancel()
-	path, err := vacuumInto(ctx, s.db, dir)
+	path, err := vacuumInto(ctx, s.db, dir, check)
 	if err != nil {
 		return "", err
 	}

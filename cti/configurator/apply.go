@@ -296,19 +296,26 @@ func newcomerTexts(old, next *config.Snapshot) []changeText {
 	return out
 }
 
+// errChangedSinceSeen refuses an apply of a configuration that is not the
+// one the Apply page showed.
+var errChangedSinceSeen = errors.New("configurator: the working configuration changed since the Apply page showed it")
+
 // apply writes the working database as a new snapshot into the apply
 // directory, as the session's user.
 func (h *Handler) apply(w http.ResponseWriter, r *http.Request) {
-	model, err := h.cfg.Store.Model(r.Context())
-	if err != nil {
-		h.storeFailed(w, r, err)
-		return
-	}
-	if seen := fingerprint(model); seen == "" || seen != r.PostForm.Get("seen") {
+	// The fingerprint is checked on the snapshot as written, so that a
+	// save between the page and the confirmation is never applied unseen.
+	seen := r.PostForm.Get("seen")
+	path, err := h.store(r).ApplyIf(r.Context(), h.cfg.ApplyDir, func(m *config.Model) error {
+		if fp := fingerprint(m); fp == "" || fp != seen {
+			return errChangedSinceSeen
+		}
+		return nil
+	})
+	if errors.Is(err, errChangedSinceSeen) {
 		h.showApply(w, r, http.StatusConflict, func(p *applyPage) { p.Changed = true })
 		return
 	}
-	path, err := h.store(r).Apply(r.Context(), h.cfg.ApplyDir)
 	if err != nil {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) {
