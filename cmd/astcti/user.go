@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -57,6 +58,13 @@ configurator's data directory: --data DIR, or ` + ConfiguratorDataEnv + ` in the
 environment, the same as astcti configurator's (required: there is no
 default). They never reach a configuration snapshot: the server never sees
 them. Passwords are stored as bcrypt hashes.
+
+Where the configurator has run (its working database is in --data), every
+change made here is written to its audit log as made by shell:USER, the
+system user running the command (or SUDO_USER, who ran sudo): the
+configurator's Audit module shows it, never a password or a hash. A new
+password or a disabled account ends that user's configurator sessions at
+their next request.
 
 Use these commands to create the first account, and to get back in when a
 password is lost or every account is disabled. They are safe to run while
@@ -315,7 +323,56 @@ func openUsersFile(c *cli.Context, path string) (*config.Users, error) {
 	if err != nil {
 		return nil, userFail(c, "%v", err)
 	}
-	return users, nil
+	return users.As(shellActor()), nil
+}
+
+// shellActor is who the changes of astcti user are recorded as made by,
+// in the users' database and the audit log: "shell:" and the operating
+// system's user running the command (sudo -u astcti shows as
+// shell:astcti; SUDO_USER, when set, names who ran sudo).
+func shellActor() string {
+	name := os.Getenv("SUDO_USER")
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		}
+	}
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	return "shell:" + name
+}
+
+// auditShell records a change made to a manager user in the audit log of
+// the configurator's working database, when --data holds one (the
+// configurator has run there): the Audit module shows it beside the
+// changes made in the browser. The change is made: a failure to record it
+// is a warning, not an error.
+func auditShell(c *cli.Context, users *config.Users, a config.Action, before *config.User, userid string, password bool) {
+	path := filepath.Join(c.String("data"), configurator.WorkingFile)
+	if _, err := os.Stat(path); err != nil {
+		return // no configurator has run here: no audit log yet
+	}
+	warn := func(err error) {
+		fmt.Fprintf(c.App.ErrWriter, "astcti %s: warning: done, but the audit log (%s) could not record it: %v\n", c.Command.FullName(), path, err)
+	}
+	after, err := users.Get(c.Context, userid)
+	if err != nil {
+		warn(err)
+		return
+	}
+	st, err := config.Open(c.Context, path)
+	if err != nil {
+		warn(err)
+		return
+	}
+	defer st.Close()
+	if err := st.As(shellActor()).RecordManager(c.Context, a, before, &after, password); err != nil {
+		warn(err)
+	}
 }
 
 // createUsers creates the data directory (0700) and the manager users'
@@ -531,6 +588,7 @@ func userAdd(c *cli.Context) error {
 	if err != nil {
 		return userFail(c, "%v (nothing changed)", err)
 	}
+	auditShell(c, users, config.ActionAdd, nil, usr.UserID, true)
 	full := ""
 	if usr.FullName != "" {
 		full = " (" + usr.FullName + ")"
@@ -559,6 +617,7 @@ func userPasswd(c *cli.Context) error {
 	} else if err != nil {
 		return userFail(c, "%v (nothing changed)", err)
 	}
+	auditShell(c, users, config.ActionEdit, &usr, userid, true)
 	fmt.Fprintf(c.App.Writer, "password of manager user %q changed\n", userid)
 	if !usr.Enabled {
 		fmt.Fprintf(c.App.ErrWriter, "astcti user passwd: %q is disabled and cannot log in until: %s\n", userid, cmdline(c, "astcti user enable "+shellQuote(userid)))
@@ -580,6 +639,7 @@ func userSetEnabled(c *cli.Context, enabled bool) error {
 	if usr.Enabled == enabled {
 		fmt.Fprintf(c.App.Writer, "manager user %q was already %s\n", userid, state)
 	} else {
+		before := usr
 		if enabled {
 			usr.Enabled = true
 			err = users.Update(c.Context, usr)
@@ -591,6 +651,7 @@ func userSetEnabled(c *cli.Context, enabled bool) error {
 		} else if err != nil {
 			return userFail(c, "%v", err)
 		}
+		auditShell(c, users, config.ActionEdit, &before, userid, false)
 		if enabled {
 			fmt.Fprintf(c.App.Writer, "manager user %q enabled: it can log in to the configurator again\n", userid)
 		} else {

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/astcti/astcti/cti/config"
+	"github.com/astcti/astcti/cti/configurator"
 )
 
 // userCmds are the script commands of the user_*.txtar scripts.
@@ -16,6 +19,37 @@ var userCmds = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 	"managerlogin": cmdManagerLogin,
 	"filemode":     cmdFileMode,
 	"ptyexec":      cmdPtyExec,
+	"workingdb":    cmdWorkingDB,
+	"manageraudit": cmdManagerAudit,
+}
+
+// cmdWorkingDB creates the configurator's working database in the data
+// directory DIR, as a first start of astcti configurator does: workingdb DIR.
+func cmdWorkingDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: workingdb DIR")
+	}
+	st, err := config.Open(context.Background(), filepath.Join(ts.MkAbs(args[0]), configurator.WorkingFile))
+	ts.Check(err)
+	ts.Check(st.Close())
+}
+
+// cmdManagerAudit prints the manager users' entries of the audit log of
+// the working database in DIR, oldest first, one a line: USER ACTION KEY
+// BEFORE AFTER (the JSON rows): manageraudit DIR.
+func cmdManagerAudit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: manageraudit DIR")
+	}
+	st, err := config.Open(context.Background(), filepath.Join(ts.MkAbs(args[0]), configurator.WorkingFile))
+	ts.Check(err)
+	defer st.Close()
+	log, err := st.Audit(context.Background(), config.AuditFilter{Entity: config.KindManager})
+	ts.Check(err)
+	for i := len(log) - 1; i >= 0; i-- {
+		e := log[i]
+		fmt.Fprintf(ts.Stdout(), "%s %s %s %s %s\n", e.User, e.Action, e.Key, e.Before, e.After)
+	}
 }
 
 // cmdManagerLogin checks a manager user's login in the data directory DIR

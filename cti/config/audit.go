@@ -53,11 +53,12 @@ type AuditEntry struct {
 	// "" for a program.
 	User   string
 	Action Action
-	// Entity is KindSeat, KindOperator, KindService or KindConfig.
+	// Entity is KindSeat, KindOperator, KindService, KindConfig or
+	// KindManager (a manager user, whose row is in the users' database).
 	Entity Kind
 	// EntityID is the row's id (0 for KindConfig); Key its key when the
-	// change was made (MAC, username, service name, or a snapshot's file
-	// name).
+	// change was made (MAC, username, service name, a manager's userid,
+	// or a snapshot's file name).
 	EntityID int64
 	Key      string
 	// Before and After are the row as JSON (the model's field names; an
@@ -146,6 +147,41 @@ func fingerprint(hash string) string {
 	}
 	sum := sha256.Sum256([]byte(hash))
 	return "sha256:" + hex.EncodeToString(sum[:6])
+}
+
+// managerJSON is a manager user as the audit log shows it: never its
+// password or hash, only that one was set.
+type managerJSON struct {
+	UserID   string `json:"userid"`
+	FullName string `json:"fullname"`
+	Enabled  bool   `json:"enabled"`
+	Password string `json:"password,omitempty"` // "set" (an add) or "changed"
+}
+
+// RecordManager records a change made to a manager user (Users, whose
+// database holds no log) as made by the store's user (As): before is nil
+// for an add; password says that the change set a password, which the
+// entry says as "password": "set" or "changed", never the password or its
+// hash. The users' database and this one are two files: the caller records
+// the change once it is made, and reports a failure to record it.
+func (s *Store) RecordManager(ctx context.Context, a Action, before, after *User, password bool) error {
+	if after == nil {
+		return errors.New("config: audit log: a manager user's change without the user")
+	}
+	var b *managerJSON
+	if before != nil {
+		b = &managerJSON{UserID: before.UserID, FullName: before.FullName, Enabled: before.Enabled}
+	}
+	aj := &managerJSON{UserID: after.UserID, FullName: after.FullName, Enabled: after.Enabled}
+	if password {
+		aj.Password = "changed"
+		if before == nil {
+			aj.Password = "set"
+		}
+	}
+	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.record(ctx, tx, rowChange(a, KindManager, after.ID, after.UserID, b, aj))
+	})
 }
 
 func summaryJSON(m *Model) []byte {

@@ -30,6 +30,7 @@ var configMigrations = []string{
 	configV1,
 	configV2, // services_variables.position: variables keep their declared order
 	configV3, // rows' versions (stale edits refused) and the audit log
+	configV4, // the audit log records manager users' changes too
 }
 
 var (
@@ -39,6 +40,8 @@ var (
 	configV2 string
 	//go:embed schema/config_v3.sql
 	configV3 string
+	//go:embed schema/config_v4.sql
+	configV4 string
 )
 
 // SchemaVersion returns the configuration schema version this build writes

@@ -42,9 +42,13 @@ func (e *StaleError) Error() string {
 	if e.Removed {
 		what = "removed"
 	}
-	msg := fmt.Sprintf("%s %s was %s", e.Kind, e.Key, what)
+	kind := string(e.Kind)
+	if e.Kind == KindManager {
+		kind = "manager user"
+	}
+	msg := fmt.Sprintf("%s %s was %s", kind, e.Key, what)
 	if e.Key == "" {
-		msg = fmt.Sprintf("%s %d was %s", e.Kind, e.ID, what)
+		msg = fmt.Sprintf("%s %d was %s", kind, e.ID, what)
 	}
 	if !e.At.IsZero() {
 		by := e.By

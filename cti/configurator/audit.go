@@ -22,7 +22,7 @@ import (
 var auditPageSize = config.DefaultAuditPage
 
 // auditEntities are the kinds of entry the filter offers, in its order.
-var auditEntities = []config.Kind{config.KindSeat, config.KindOperator, config.KindService, config.KindConfig}
+var auditEntities = []config.Kind{config.KindSeat, config.KindOperator, config.KindService, config.KindManager, config.KindConfig}
 
 // dateTimeLocal is the value of an <input type="datetime-local">: a time
 // in the configurator host's zone, chosen in the browser's picker.

@@ -160,14 +160,22 @@ func sendToLogin(w http.ResponseWriter, r *http.Request, to string) {
 // accountActive reports whether the manager user of ss may still act: a
 // user disabled or removed since the login (`astcti user disable`, in
 // another process) loses every session at its next request, not at its
-// timeout. Otherwise it answers the request itself: the session is ended
+// timeout, and a session opened before the user's password last changed
+// ends too. Otherwise it answers the request itself: the session is ended
 // and the browser sent to the login page; a failed users' database is a
 // 503, never a pass.
 func (h *Handler) accountActive(w http.ResponseWriter, r *http.Request, ss *session) bool {
 	u, err := h.cfg.Users.Get(r.Context(), ss.user)
 	switch {
-	case err == nil && u.Enabled:
+	case err == nil && u.Enabled && u.PasswordChanged.Equal(ss.password):
 		return true
+	case err == nil && u.Enabled:
+		// A new password since the login (by another administrator, or
+		// `astcti user passwd` in another process): the sessions opened
+		// with the old one end.
+		h.log.Info("session ended: the manager user's password was changed", "user", ss.user)
+		h.sessions.end(h.cookie(r, sessionCookie))
+		sendToLogin(w, r, "/login?m=password")
 	case err == nil, errors.Is(err, config.ErrNotFound):
 		h.log.Info("session ended: the manager user is disabled or removed", "user", ss.user)
 		h.sessions.endUser(ss.user)
@@ -220,6 +228,8 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		p.Notice = "Your session has ended: log in again."
 	case "disabled":
 		p.Notice = "Your session has ended: your account was disabled."
+	case "password":
+		p.Notice = "Your session has ended: your password was changed. Log in with the new one."
 	}
 	h.renderPublic(w, r, http.StatusOK, "login", "Log in", p)
 }
@@ -278,7 +288,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if old := h.cookie(r, sessionCookie); old != "" {
 		h.sessions.end(old)
 	}
-	id, _ := h.sessions.create(usr.UserID)
+	id, _ := h.sessions.createFor(usr.UserID, usr.PasswordChanged)
 	h.setCookie(w, sessionCookie, id, 0)
 	h.log.Info("manager logged in", "user", usr.UserID, "addr", addr)
 	http.Redirect(w, r, "/seats", http.StatusSeeOther)

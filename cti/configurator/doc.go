@@ -18,7 +18,10 @@
 // bounded in count (MaxSessions; the least recently used session goes
 // first) and ends a session after IdleTimeout without a request or
 // AbsoluteTimeout after its login, whichever comes first. Logout ends it at
-// once; a password reset ends every session of that user.
+// once; a password reset, a new password set in the Manager users module
+// and disabling the user end every session of that user; a password or a
+// disable set by `astcti user` in another process ends them at their next
+// request.
 //
 // Every request needs a session but the login page, the password-lost and
 // password-reset pages and the static assets: a page request without one is
@@ -76,5 +79,8 @@
 // refuses one made over a newer version of the row (config.StaleError
 // says who changed it and when). rows.go (rowModule) is the list, dialogs and
 // handlers every module editing one kind of row shares, and edit.go their
-// helpers; seats.go and operators.go fill it in.
+// helpers; seats.go and operators.go fill it in, and managers.go over the
+// manager users' database (rowModule.load), whose users are disabled or
+// enabled instead of removed (rowModule.removal) and whose changes it
+// writes to the store's audit log (Store.RecordManager).
 package configurator

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/astcti/astcti/cti/config"
 )
 
 //go:embed templates/*.html
@@ -33,7 +35,7 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module", "apply"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module", "apply", "users"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -50,14 +52,18 @@ func parsePages() (map[string]*template.Template, error) {
 		"listHeadOf": func(title, path, placeholder string, q listQuery, shown, total int) listHead {
 			return listHead{Title: title, Path: path, Placeholder: placeholder, Query: q, Shown: shown, Total: total}
 		},
+		// removeAs names a list's remove button otherwise ("Disable or
+		// enable").
+		"removeAs":  func(label string, l listHead) listHead { l.Remove = label; return l },
 		"buttonsOf": func(back, action string) map[string]string { return map[string]string{"Back": back, "Action": action} },
 		"whenField": func(f fielder, name, label, value string) fieldArgs {
 			return fieldArgs{F: f, Name: name, Label: label, Value: value}
 		},
-		"add":      func(a, b int) int { return a + b },
-		"dict":     dict,
-		"rowOf":    func(f fielder, j int, value string) serviceRowArgs { return serviceRowArgs{F: f, J: j, Value: value} },
-		"memberOf": memberOf,
+		"add":         func(a, b int) int { return a + b },
+		"minPassword": func() int { return config.MinManagerPassword },
+		"dict":        dict,
+		"rowOf":       func(f fielder, j int, value string) serviceRowArgs { return serviceRowArgs{F: f, J: j, Value: value} },
+		"memberOf":    memberOf,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
@@ -102,6 +108,7 @@ type fieldArgs struct {
 // listHead is a list's title, count and toolbar.
 type listHead struct {
 	Title, Path, Placeholder string
+	Remove                   string // the remove button's label, "" for "Remove"
 	Query                    listQuery
 	Shown, Total             int
 }
@@ -209,10 +216,11 @@ func (h *Handler) routes() {
 	seatModule.routes(h, mux)
 	operatorModule.routes(h, mux)
 	serviceModule.routes(h, mux)
+	managerModule(h).routes(h, mux)
 	h.auditRoutes(mux)
 	h.applyRoutes(mux)
 	for _, m := range menu {
-		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" || m.Path == applyPath {
+		if m.Path == "/users" || m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" || m.Path == applyPath {
 			continue
 		}
 		mux.HandleFunc("GET "+m.Path, h.showModule(m))

@@ -52,6 +52,15 @@ type rowModule[T any] struct {
 	// extra, when set, is more data the page needs (the seats an operator
 	// may have).
 	extra func(*config.Model) any
+	// load, when set, reads the rows from elsewhere than the working
+	// configuration (the manager users' database), instead of rows and
+	// extra.
+	load func(ctx context.Context) ([]T, error)
+	// removal, when set, is what the remove action does to row instead
+	// (manager users are disabled or enabled, never removed): the word of
+	// its message ("disabled") and its audit action. Its dialog is then at
+	// PATH/{id}/state, and shows no dependents.
+	removal func(row *T) (done string, a config.Action)
 }
 
 // rowForm is the add or edit dialog.
@@ -79,6 +88,9 @@ type rowRemove[T any] struct {
 	Version    int64
 	Dependents []string
 	Stale      string
+	// Problems are why the store refused it (a user cannot disable
+	// themselves).
+	Problems []string
 }
 
 type rowPage[T any] struct {
@@ -101,8 +113,29 @@ func (m *rowModule[T]) routes(h *Handler, mux *http.ServeMux) {
 	mux.HandleFunc("POST "+m.path, func(w http.ResponseWriter, r *http.Request) { m.add(h, w, r) })
 	mux.HandleFunc("GET "+m.path+"/{id}/edit", func(w http.ResponseWriter, r *http.Request) { m.edit(h, w, r) })
 	mux.HandleFunc("POST "+m.path+"/{id}", func(w http.ResponseWriter, r *http.Request) { m.saveForm(h, w, r) })
-	mux.HandleFunc("GET "+m.path+"/{id}/remove", func(w http.ResponseWriter, r *http.Request) { m.confirm(h, w, r) })
-	mux.HandleFunc("POST "+m.path+"/{id}/remove", func(w http.ResponseWriter, r *http.Request) { m.removeForm(h, w, r) })
+	remove := "/remove"
+	if m.removal != nil {
+		remove = "/state"
+	}
+	mux.HandleFunc("GET "+m.path+"/{id}"+remove, func(w http.ResponseWriter, r *http.Request) { m.confirm(h, w, r) })
+	mux.HandleFunc("POST "+m.path+"/{id}"+remove, func(w http.ResponseWriter, r *http.Request) { m.removeForm(h, w, r) })
+}
+
+// list returns the module's rows, and the extra data its page needs.
+func (m *rowModule[T]) list(h *Handler, r *http.Request) ([]T, any, error) {
+	if m.load != nil {
+		rows, err := m.load(r.Context())
+		return rows, nil, err
+	}
+	model, err := h.cfg.Store.Model(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	var extra any
+	if m.extra != nil {
+		extra = m.extra(model)
+	}
+	return m.rows(model), extra, nil
 }
 
 func (m *rowModule[T]) query(v map[string][]string) listQuery { return parseListQuery(v, m.columns) }
@@ -134,16 +167,12 @@ func (m *rowModule[T]) filter(rows []T, q listQuery) []T {
 
 // show renders the list, with the dialog of p open over it if any.
 func (m *rowModule[T]) show(h *Handler, w http.ResponseWriter, r *http.Request, status int, q listQuery, p rowPage[T]) {
-	model, err := h.cfg.Store.Model(r.Context())
+	rows, extra, err := m.list(h, r)
 	if err != nil {
 		h.storeFailed(w, r, err)
 		return
 	}
-	rows := m.rows(model)
-	p.Query, p.Total, p.Rows, p.BackURL = q, len(rows), m.filter(rows, q), m.path+"?"+q.Encode()
-	if m.extra != nil {
-		p.Extra = m.extra(model)
-	}
+	p.Query, p.Total, p.Rows, p.BackURL, p.Extra = q, len(rows), m.filter(rows, q), m.path+"?"+q.Encode(), extra
 	h.render(w, r, status, m.page, m.title, m.path, p)
 }
 
@@ -166,12 +195,11 @@ func (m *rowModule[T]) editForm(row T) *rowForm[T] {
 func (m *rowModule[T]) find(h *Handler, w http.ResponseWriter, r *http.Request, q listQuery) *T {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		model, err := h.cfg.Store.Model(r.Context())
+		rows, _, err := m.list(h, r)
 		if err != nil {
 			h.storeFailed(w, r, err)
 			return nil
 		}
-		rows := m.rows(model)
 		for i := range rows {
 			if rid, _, _ := m.ref(&rows[i]); rid == id {
 				return &rows[i]
@@ -267,6 +295,9 @@ func (m *rowModule[T]) saveForm(h *Handler, w http.ResponseWriter, r *http.Reque
 // removeDialog is the remove dialog of row, with what depends on it.
 func (m *rowModule[T]) removeDialog(h *Handler, r *http.Request, row *T) (*rowRemove[T], error) {
 	id, version, _ := m.ref(row)
+	if m.removal != nil {
+		return &rowRemove[T]{Row: *row, ID: id, Version: version}, nil
+	}
 	deps, err := h.cfg.Store.Dependents(r.Context(), m.kind, id)
 	if err != nil {
 		return nil, err
@@ -296,9 +327,14 @@ func (m *rowModule[T]) removeForm(h *Handler, w http.ResponseWriter, r *http.Req
 	}
 	id, _, _ := m.ref(row)
 	err := m.remove(r.Context(), h.store(r), id, formVersion(r))
+	var ve *config.ValidationError
 	switch {
 	case err == nil:
-		m.done(h, w, r, q, config.ActionRemove, row, "removed")
+		what, a := "removed", config.ActionRemove
+		if m.removal != nil {
+			what, a = m.removal(row)
+		}
+		m.done(h, w, r, q, a, row, what)
 	case errors.Is(err, config.ErrNotFound):
 		m.gone(h, w, r, q)
 	case errors.Is(err, config.ErrStale):
@@ -309,8 +345,22 @@ func (m *rowModule[T]) removeForm(h *Handler, w http.ResponseWriter, r *http.Req
 			h.storeFailed(w, r, derr)
 			return
 		}
-		dlg.Stale = staleBy(m.noun, err) + " since you asked to remove it: check it and confirm again."
+		asked := " since you asked to remove it"
+		if m.removal != nil {
+			asked = " since you opened this dialog"
+		}
+		dlg.Stale = staleBy(m.noun, err) + asked + ": check it and confirm again."
 		m.show(h, w, r, http.StatusConflict, q, rowPage[T]{Remove: dlg})
+	case errors.As(err, &ve):
+		dlg, derr := m.removeDialog(h, r, row)
+		if derr != nil {
+			h.storeFailed(w, r, derr)
+			return
+		}
+		for _, p := range ve.Problems {
+			dlg.Problems = append(dlg.Problems, p.Msg)
+		}
+		m.show(h, w, r, http.StatusUnprocessableEntity, q, rowPage[T]{Remove: dlg})
 	default:
 		h.storeFailed(w, r, err)
 	}

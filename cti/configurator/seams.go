@@ -12,6 +12,10 @@ type Users interface {
 	Check(ctx context.Context, userid, password string) (config.User, error)
 	Get(ctx context.Context, userid string) (config.User, error)
 	SetPassword(ctx context.Context, userid, password string) error
+	// List and As are the manager users module's: its changes are made
+	// as the logged-in user, whom the database records with each row.
+	List(ctx context.Context) ([]config.User, error)
+	As(who string) *config.Users
 }
 
 // The files of the configurator's --data directory.

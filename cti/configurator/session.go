@@ -13,6 +13,9 @@ type session struct {
 	user    string
 	csrf    string
 	created time.Time
+	// password is when the user's password was set at the login
+	// (config.User.PasswordChanged): a new one since ends the session.
+	password time.Time
 
 	// lastSeen and flash are guarded by sessions.mu.
 	lastSeen time.Time
@@ -47,10 +50,14 @@ func randomToken() string {
 func idHash(id string) [32]byte { return sha256.Sum256([]byte(id)) }
 
 // create starts a session for user and returns its id.
-func (s *sessions) create(user string) (string, *session) {
+func (s *sessions) create(user string) (string, *session) { return s.createFor(user, time.Time{}) }
+
+// createFor starts a session for user, whose password was set at
+// password, and returns its id.
+func (s *sessions) createFor(user string, password time.Time) (string, *session) {
 	id := randomToken()
 	now := s.now()
-	ss := &session{user: user, csrf: randomToken(), created: now, lastSeen: now}
+	ss := &session{user: user, csrf: randomToken(), created: now, lastSeen: now, password: password}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.byHash) >= s.max {
@@ -111,7 +118,8 @@ func (s *sessions) end(id string) {
 	delete(s.byHash, idHash(id))
 }
 
-// endUser ends every session of user (after a password reset).
+// endUser ends every session of user (after a password reset or change,
+// or once the user is disabled).
 func (s *sessions) endUser(user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,19 @@
+-- astcti manager users, schema version 2 (migration 1 -> 2).
+-- Frozen once released: a change is a new migration, never an edit.
+-- testdata/schema/users_v2.sql keeps the full schema of version 2.
+
+-- version: the version of the row's last change, 1 for the rows of a
+-- version 1 database. Every write that changes what a read of the row
+-- returns increments it; an edit names the version it read and is refused
+-- when the row has moved on (config.ErrStale), so two administrators
+-- editing one manager user never overwrite each other in silence.
+-- changed_at and changed_by say when (RFC 3339 UTC) and by whom (the
+-- configurator's manager user, "shell:<os user>" for `astcti user`, ''
+-- when unknown) the last change was made, for that refusal's message.
+-- password_changed_at changes with every new password: a configurator
+-- session started before it ends at its next request.
+ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1
+	CONSTRAINT user_version_positive CHECK (version >= 1);
+ALTER TABLE users ADD COLUMN changed_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN changed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN password_changed_at TEXT NOT NULL DEFAULT '';
