@@ -146,8 +146,11 @@ type configHealth struct {
 	Since   time.Time `json:"since,omitzero"`
 	Summary string    `json:"summary,omitempty"`
 	// Refused, when set, is the newest snapshot of the directory, which
-	// the server refused: the one in force (File) stays.
-	Refused *refusedHealth `json:"refused,omitempty"`
+	// the server refused: the one in force (File) stays. It is null, not
+	// absent, when there is none, so that a reader (the configurator's
+	// Apply page) tells this server's "none" from an older server's
+	// silence.
+	Refused *refusedHealth `json:"refused"`
 }
 
 type refusedHealth struct {

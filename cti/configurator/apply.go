@@ -378,23 +378,51 @@ type serverState struct {
 	File  string
 	Since time.Time
 	// Newest is the apply directory's newest snapshot; InForce is true
-	// when the server has it in force, Refused says why it is not (the
-	// file's problem, as the server's check finds it), and Pending that
-	// the server has not loaded it yet.
-	Newest  string
-	InForce bool
-	Refused string
-	Pending bool
+	// when the server has it in force, Refused says why it is not, and
+	// Pending that the server has not loaded it yet. Refused is the
+	// server's own word (/healthz's config.refused), or, from an older
+	// server that does not say, the file's problem as the configurator's
+	// check finds it: RefusedLocal.
+	Newest       string
+	InForce      bool
+	Refused      string
+	RefusedAt    time.Time
+	RefusedLocal bool
+	Pending      bool
 }
 
 // serverHealth is the part of the server's GET /healthz answer
-// (cti/status.go, health) that says which snapshot is in force.
+// (cti/status.go, health) that says which snapshot is in force, and
+// which was refused.
 type serverHealth struct {
 	Config struct {
 		InForce bool      `json:"in_force"`
 		File    string    `json:"file"`
 		Since   time.Time `json:"since"`
+		// Refused is null when the server refused no snapshot, absent
+		// from a server older than the key.
+		Refused json.RawMessage `json:"refused"`
 	} `json:"config"`
+}
+
+// serverRefusal is /healthz's config.refused.
+type serverRefusal struct {
+	File  string    `json:"file"`
+	Error string    `json:"error"`
+	At    time.Time `json:"at"`
+}
+
+// refusal returns the server's refused snapshot, nil for none; says is
+// false when the server does not say (an older server).
+func (sh serverHealth) refusal() (r *serverRefusal, says bool, err error) {
+	raw := sh.Config.Refused
+	if len(raw) == 0 {
+		return nil, false, nil
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, false, fmt.Errorf("answer's config.refused: %w", err)
+	}
+	return r, true, nil
 }
 
 // serverState reads the server's admin endpoint, within ServerTimeout
@@ -412,6 +440,11 @@ func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) 
 	ctx, cancel := context.WithTimeout(ctx, ServerTimeout)
 	defer cancel()
 	health, err := readServerHealth(ctx, strings.TrimSuffix(h.cfg.ServerAdmin, "/")+"/healthz")
+	var refused *serverRefusal
+	says := false
+	if err == nil {
+		refused, says, err = health.refusal()
+	}
 	if err != nil {
 		h.log.Info("the server's admin endpoint could not be read", "url", h.cfg.ServerAdmin, "err", err)
 		st.Err = err.Error()
@@ -424,8 +457,14 @@ func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) 
 	case st.Newest == "":
 	case st.File == st.Newest:
 		st.InForce = true
+	case refused != nil && filepath.Base(refused.File) == st.Newest:
+		st.Refused, st.RefusedAt = refused.Error, refused.At
+	case says:
+		// The server refused no file, or an older one: it has not read the
+		// newest yet.
+		st.Pending = true
 	case files[0].Err != nil:
-		st.Refused = files[0].Err.Error()
+		st.Refused, st.RefusedLocal = files[0].Err.Error(), true
 	default:
 		st.Pending = true
 	}
