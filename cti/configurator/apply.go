@@ -475,28 +475,45 @@ func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) 
 // when the server is not healthy: the body says why).
 func readServerHealth(ctx context.Context, url string) (serverHealth, error) {
 	var out serverHealth
+	err := readServerJSON(ctx, url, "health", &out)
+	return out, err
+}
+
+// readServerJSON GETs url, an admin endpoint of the server, and decodes
+// its JSON answer of maxServerBody at most into out; what names it in
+// errors. A 503 is an answer (the server is not healthy: /healthz's body
+// says why) unless its body is the error of a hub that did not answer.
+func readServerJSON(ctx context.Context, url, what string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return out, err
+		return err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return out, err
+		return err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxServerBody+1))
 	if err != nil {
-		return out, fmt.Errorf("reading the answer: %w", err)
+		return fmt.Errorf("reading the answer: %w", err)
 	}
 	if int64(len(body)) > maxServerBody {
-		return out, fmt.Errorf("answer larger than %d bytes", maxServerBody)
+		return fmt.Errorf("answer larger than %d bytes", maxServerBody)
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
-		return out, fmt.Errorf("answer %s", resp.Status)
+		return fmt.Errorf("answer %s", resp.Status)
 	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return out, fmt.Errorf("answer not the server's health JSON: %w", err)
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return fmt.Errorf("answer %s: %s", resp.Status, e.Error)
+		}
 	}
-	return out, nil
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("answer not the server's %s JSON: %w", what, err)
+	}
+	return nil
 }

@@ -33,7 +33,7 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module", "apply"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module", "apply", "live"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -126,6 +126,7 @@ var menu = []menuItem{
 	{Path: "/services", Label: "Services"},
 	{Path: "/audit", Label: "Audit"},
 	{Path: "/apply", Label: "Apply"},
+	{Path: livePath, Label: "Live"},
 }
 
 // page is what the layout shows around a page's content.
@@ -211,8 +212,9 @@ func (h *Handler) routes() {
 	serviceModule.routes(h, mux)
 	h.auditRoutes(mux)
 	h.applyRoutes(mux)
+	h.liveRoutes(mux)
 	for _, m := range menu {
-		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" || m.Path == applyPath {
+		if m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" || m.Path == applyPath || m.Path == livePath {
 			continue
 		}
 		mux.HandleFunc("GET "+m.Path, h.showModule(m))
