@@ -112,7 +112,7 @@ func (h *Handler) liveView(ctx context.Context) liveView {
 	}
 	rd := h.live.get(ctx)
 	if rd.err != "" {
-		v.Error = "The server cannot be reached: " + rd.err
+		v.Error = "The server could not be read: " + rd.err
 		return v
 	}
 	now := time.Now()
@@ -254,6 +254,9 @@ type liveCache struct {
 	// waiting counts the calls waiting for the reading in flight (tests
 	// read it); guarded by mu.
 	waiting int
+	// lastErr is the error of the last reading, "" for none; only the
+	// reading in flight uses it.
+	lastErr string
 }
 
 // get returns a reading of the server no older than LiveCacheTTL, or the
@@ -309,8 +312,16 @@ func (c *liveCache) read(ctx context.Context) liveRead {
 	}
 	rd.at = time.Now()
 	if err != nil {
-		c.log.Info("the server's admin endpoint could not be read", "url", c.admin, "err", err)
 		rd.err = err.Error()
 	}
+	// Logged when it changes, not at every reading of a server that is
+	// down.
+	switch {
+	case rd.err != "" && rd.err != c.lastErr:
+		c.log.Info("live view: the server's admin endpoint could not be read", "url", c.admin, "err", err)
+	case rd.err == "" && c.lastErr != "":
+		c.log.Info("live view: the server's admin endpoint answers again", "url", c.admin)
+	}
+	c.lastErr = rd.err
 	return rd
 }

@@ -277,20 +277,24 @@ func TestLiveUnreachable(t *testing.T) {
 	v := c.live()
 	assert.True(t, v.Enabled)
 	assert.False(t, v.Reached)
-	assert.Contains(t, v.Error, "The server cannot be reached: ")
+	assert.Contains(t, v.Error, "The server could not be read: ")
 	assert.Empty(t, v.Seats)
 	assert.False(t, v.Link.Up)
 	assert.Empty(t, v.Link.State, "the link is not said down: it is unknown")
 	r := c.get("/live")
 	require.Equal(t, http.StatusOK, r.StatusCode)
-	assert.Contains(t, r.body, `<p id="live-down" class="error" role="alert">The server cannot be reached: `)
+	assert.Contains(t, r.body, `<p id="live-down" class="error" role="alert">The server could not be read: `)
 	assert.Contains(t, r.body, `<div id="live-data" hidden>`)
 	assert.NotContains(t, r.body, "alice")
+
+	c.live()
+	assert.Equal(t, 1, strings.Count(e.log.String(), "could not be read"), "logged once while it stays down: %s", e.log)
 
 	fake.down.Store(false)
 	v = c.live()
 	assert.True(t, v.Reached)
 	require.Len(t, v.Seats, 1)
+	assert.Contains(t, e.log.String(), "answers again")
 
 	// A hub that does not answer: /status says 503 with its error.
 	fake.edit(func(_, st map[string]any) {
@@ -304,7 +308,7 @@ func TestLiveUnreachable(t *testing.T) {
 	fake.Close()
 	v = c.live()
 	assert.False(t, v.Reached)
-	assert.Contains(t, v.Error, "The server cannot be reached")
+	assert.Contains(t, v.Error, "The server could not be read")
 }
 
 // TestLiveEscapes: an operator name and a pause reason written to attack
