@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,7 +15,8 @@ import (
 // TestBrowserLive: the Live page follows the server without being
 // reloaded: a seat that logs in appears, the server gone is said so and
 // its figures hidden, the AMI link going down and up again is shown; a
-// pause reason written as HTML stays text; the console stays clean.
+// pause reason written as HTML stays text; the console stays clean; a
+// session that ends is said so.
 func TestBrowserLive(t *testing.T) {
 	fake := newFakeAdmin(t, "astcti-20261204T200001.500Z-1f2e3d4c.db")
 	fake.edit(func(_, st map[string]any) { st["seats"], st["calls"] = []any{}, []any{} })
@@ -75,7 +77,25 @@ func TestBrowserLive(t *testing.T) {
 	assert.Contains(t, b.text("#seats"), "Paused: lunch")
 	assert.True(t, eval[bool](b, `window.astctiSamePage === true`), "never reloaded")
 	b.screenshot("live")
+
+	// On a tablet held upright, the page does not scroll sideways: only
+	// the tables may, inside their frame.
+	b.run(chromedp.EmulateViewport(768, 1024, chromedp.EmulatePortrait))
+	assert.True(t, eval[bool](b, `document.documentElement.scrollWidth <= window.innerWidth`),
+		"page %d px wide in a %d px window", eval[int](b, `document.documentElement.scrollWidth`), eval[int](b, `window.innerWidth`))
+	b.run(chromedp.EmulateReset())
 	b.checkListening()
+
+	// The session ends (a timeout, a user disabled): the page says so and
+	// stops asking. The browser logs the 401 of /live.json, and only it.
+	e.h.sessions.endUser(testUser)
+	b.waitVisible("#live-session")
+	assert.Contains(t, b.text("#live-session"), "Your session has ended")
+	assert.True(t, eval[bool](b, `document.querySelector("#live-data").hidden`))
+	b.waitFor("the browser to log the 401", func() bool { return len(b.problems.list()) > 0 })
+	for _, p := range b.problems.take() {
+		assert.Regexp(t, `/live\.json.*401|401.*/live\.json`, p)
+	}
 }
 
 // liveSeatJSON is a seat of /status, paused with reason unless it is "".
