@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 
 	"github.com/astcti/astcti/cti/metrics"
 )
@@ -88,6 +90,13 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	h, err := askHub(ctx, s.hub, (*hub).health)
 	if err != nil {
 		h.Problems = []string{err.Error()}
+	}
+	if r := h.Config.Refused; r != nil {
+		// The hub does no I/O: that the refused file is gone (the admin
+		// deleted it) is seen here.
+		if _, err := os.Stat(r.File); errors.Is(err, fs.ErrNotExist) {
+			h.Config.Refused = nil
+		}
 	}
 	h.Build = s.build
 	code := http.StatusOK

@@ -1,11 +1,17 @@
 package cti_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,6 +34,10 @@ type healthBody struct {
 	Config struct {
 		InForce bool `json:"in_force"`
 		File    string
+		Refused *struct {
+			File, Error string
+			At          time.Time
+		}
 	}
 	Build struct {
 		Version, Commit string
@@ -95,6 +105,92 @@ func TestAdminHealth(t *testing.T) {
 	assert.Equal(t, 2, h.AMI.Links)
 }
 
+// TestAdminHealthRefused: /healthz's config names the newest snapshot of
+// the directory when the server refused it, and why, while the one in
+// force stays; an older valid file put in force meanwhile leaves the
+// refusal standing; a newer valid snapshot clears it, and so does
+// deleting the refused file.
+func TestAdminHealthRefused(t *testing.T) {
+	pbx := startDemoPBX(t)
+	srv := ctitest.Start(t, ctitest.Options{AMI: pbx.Config(), Admin: true})
+	_, h := getHealth(t, srv)
+	require.True(t, h.Config.InForce)
+	require.Nil(t, h.Config.Refused)
+	first := h.Config.File
+
+	// waitConfig polls /healthz until check accepts its config.
+	waitConfig := func(what string, check func(h healthBody) error) healthBody {
+		t.Helper()
+		var h healthBody
+		ctitest.WaitFor(t, what, func() error {
+			_, h = getHealth(t, srv)
+			return check(h)
+		})
+		return h
+	}
+	refusedIs := func(file string) func(h healthBody) error {
+		return func(h healthBody) error {
+			if h.Config.Refused == nil || h.Config.Refused.File != file {
+				return fmt.Errorf("refused = %+v, want %s", h.Config.Refused, file)
+			}
+			return nil
+		}
+	}
+
+	info, err := os.Stat(first)
+	require.NoError(t, err)
+	bad := filepath.Join(srv.Dir, config.SnapshotName(".xml"))
+	require.NoError(t, os.WriteFile(bad, []byte(`<astcti-config version="1"><seat mac="bad" interface="SIP/1"/></astcti-config>`), 0o644))
+	h = waitConfig("the bad snapshot to be refused", refusedIs(bad))
+	assert.Contains(t, h.Config.Refused.Error, "line 1")
+	assert.Contains(t, h.Config.Refused.Error, "MAC")
+	assert.False(t, h.Config.Refused.At.IsZero())
+	assert.Equal(t, first, h.Config.File, "the snapshot in force stays")
+	assert.True(t, h.Healthy, "a refused snapshot does not stop the server")
+
+	// A valid file older than the refused one, newer than the one in
+	// force (copied with its time kept, as cp -p does): in force, and the
+	// newest file stays refused. It is timed elsewhere, then moved in.
+	badInfo, err := os.Stat(bad)
+	require.NoError(t, err)
+	elsewhere, err := config.WriteSnapshot(context.Background(), t.TempDir(), config.Demo())
+	require.NoError(t, err)
+	mid := info.ModTime().Add(badInfo.ModTime().Sub(info.ModTime()) / 2)
+	require.NoError(t, os.Chtimes(elsewhere, mid, mid))
+	between := filepath.Join(srv.Dir, filepath.Base(elsewhere))
+	require.NoError(t, os.Rename(elsewhere, between))
+	srv.Reload()
+	h = waitConfig("the older valid snapshot in force", func(h healthBody) error {
+		if h.Config.File != between {
+			return fmt.Errorf("in force %s, want %s", h.Config.File, between)
+		}
+		return nil
+	})
+	require.NotNil(t, h.Config.Refused, "the newest file is still refused")
+	assert.Equal(t, bad, h.Config.Refused.File)
+
+	good, err := config.WriteSnapshot(context.Background(), srv.Dir, config.Demo())
+	require.NoError(t, err)
+	h = waitConfig("the good snapshot in force", func(h healthBody) error {
+		if h.Config.File != good {
+			return fmt.Errorf("in force %s, want %s", h.Config.File, good)
+		}
+		return nil
+	})
+	assert.Nil(t, h.Config.Refused, "a newer snapshot in force clears the refusal")
+
+	bad2 := filepath.Join(srv.Dir, config.SnapshotName(".xml"))
+	require.NoError(t, os.WriteFile(bad2, []byte("<astcti-config"), 0o644))
+	waitConfig("the second bad snapshot to be refused", refusedIs(bad2))
+	require.NoError(t, os.Remove(bad2))
+	waitConfig("the deleted file's refusal to be gone", func(h healthBody) error {
+		if h.Config.Refused != nil {
+			return errors.New("still refused")
+		}
+		return nil
+	})
+}
+
 // TestAdminHealthNoPBX: the admin endpoints listen before the first AMI
 // login, and say 503 until it comes.
 func TestAdminHealthNoPBX(t *testing.T) {
@@ -115,7 +211,8 @@ type statusBody struct {
 	Seats []struct {
 		Operator, Interface, MAC string
 		Paused                   bool
-		PauseReason              string `json:"pause_reason"`
+		PauseReason              string    `json:"pause_reason"`
+		PausedSince              time.Time `json:"paused_since"`
 		Queues                   []struct{ Queue, State string }
 	}
 	Calls []struct {
@@ -157,6 +254,7 @@ func TestAdminStatus(t *testing.T) {
 	assert.Equal(t, "00:11:22:33:44:01", seat.MAC)
 	assert.True(t, seat.Paused)
 	assert.Equal(t, "lunch", seat.PauseReason)
+	assert.False(t, seat.PausedSince.IsZero(), "paused since the PBX confirmed it")
 	require.Len(t, seat.Queues, 1)
 	assert.Equal(t, "astcti-queue", seat.Queues[0].Queue)
 	assert.Equal(t, "confirmed", seat.Queues[0].State)
@@ -173,6 +271,7 @@ func TestAdminStatus(t *testing.T) {
 	require.Len(t, st.Seats, 1)
 	assert.False(t, st.Seats[0].Paused)
 	assert.Empty(t, st.Seats[0].PauseReason)
+	assert.True(t, st.Seats[0].PausedSince.IsZero())
 	require.Len(t, st.Calls, 1)
 	assert.Equal(t, "support", st.Calls[0].Service)
 	assert.Equal(t, 1, st.Calls[0].Calls)

@@ -32,8 +32,18 @@ type (
 		conn   *seatConn
 		reason CloseReason
 	}
-	// eventConfig: the watcher swapped in a new configuration.
-	eventConfig struct{ old, new *config.Snapshot }
+	// eventConfig: the watcher swapped in a new configuration; mtime is
+	// its file's modification time.
+	eventConfig struct {
+		old, new *config.Snapshot
+		mtime    time.Time
+	}
+	// eventConfigRefused: the watcher refused a snapshot file.
+	eventConfigRefused struct {
+		file      string
+		mtime, at time.Time
+		err       error
+	}
 	// eventInspect runs fn on the hub's goroutine (tests and status).
 	eventInspect struct{ fn func(h *hub) }
 )
@@ -43,6 +53,8 @@ func (eventSeatCommand) isEvent() {}
 func (eventSeatGone) isEvent()    {}
 func (eventConfig) isEvent()      {}
 func (eventInspect) isEvent()     {}
+
+func (eventConfigRefused) isEvent() {}
 
 // hub is the one goroutine that owns the live state: the call tracker, the
 // seat sessions and their queue memberships, and the AMI actions in flight.
@@ -211,6 +223,9 @@ func (h *hub) handle(ev event) {
 		}
 	case eventConfig:
 		h.applyConfig(ev.old, ev.new)
+		h.obs.configApplied(ev.new.Source, ev.mtime)
+	case eventConfigRefused:
+		h.obs.configRefused(ev)
 	case eventInspect:
 		ev.fn(h)
 	default:

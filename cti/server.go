@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -306,9 +307,23 @@ func (s *Server) checkToken(op *config.Operator, token string) bool {
 // snapshot to the hub.
 func (s *Server) startWatcher(ctx context.Context) {
 	w := config.NewWatcher(s.cfg.ConfigDir, s.holder, s.log.With("part", "config"))
-	w.OnChange = func(old, cur *config.Snapshot) { s.hub.post(eventConfig{old: old, new: cur}) }
+	w.OnChange = func(old, cur *config.Snapshot) {
+		s.hub.post(eventConfig{old: old, new: cur, mtime: modTime(cur.Source)})
+	}
+	w.OnRefused = func(file string, err error) {
+		s.hub.post(eventConfigRefused{file: file, mtime: modTime(file), at: time.Now(), err: err})
+	}
 	s.watcher.Store(w)
 	s.goWait(func() { w.Run(ctx) })
+}
+
+// modTime is file's modification time, zero when it cannot be read. It
+// runs on the watcher's goroutine, which has just read the file.
+func modTime(file string) time.Time {
+	if info, err := os.Stat(file); err == nil {
+		return info.ModTime()
+	}
+	return time.Time{}
 }
 
 // Reload asks for a rescan of the configuration directory now, as SIGHUP

@@ -37,7 +37,8 @@ type session struct {
 	actions       tokenBucket // PAUSE and ORIG cost the PBX an action each: rate-limited
 	ended         bool
 
-	pauseReason string // of the last PAUSE IN, for /status
+	pauseReason string    // of the last PAUSE IN, for /status
+	pausedSince time.Time // when the PBX confirmed the PAUSE IN in force, for /status; zero when unknown
 }
 
 // tokenBucket allows seatActionBurst actions at once, then one per
@@ -351,6 +352,12 @@ func (h *hub) settlePause(s *session, queue string, ok bool) {
 		s.paused = !pr.paused // as pauseDone: no member took the new state
 		s.conn.sendStatus(seatproto.PauseKO(seatproto.ReasonNoQueue))
 		return
+	}
+	switch {
+	case !pr.paused:
+		s.pausedSince = time.Time{}
+	case s.pausedSince.IsZero(): // a new reason keeps the pause's start
+		s.pausedSince = time.Now()
 	}
 	s.conn.sendStatus(seatproto.PauseOK())
 }

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/astcti/astcti/cti/ami"
 	"github.com/astcti/astcti/cti/buildinfo"
@@ -21,7 +23,55 @@ type hubObs struct {
 	linkSince time.Time   // when the link last came up or went down
 	linkErr   string      // why it last went down
 	snapSince time.Time   // when the snapshot in force was put in force
+	refused   *refusal    // the newest snapshot refused, newer than the one in force; nil when none
 	closed    closedRing
+}
+
+// refusal is a snapshot file the watcher refused, for /healthz.
+type refusal struct {
+	file  string
+	mtime time.Time // the file's, as the watcher ordered it
+	err   string
+	at    time.Time // when it was refused
+}
+
+// maxRefusalError bounds the error /healthz repeats: a file with
+// thousands of problems is named, not copied.
+const maxRefusalError = 4 << 10
+
+// configRefused records that the watcher refused file. Only the newest
+// refused file is kept: the watcher tries the newest first, and may then
+// put an older valid one in force (configApplied), which leaves the
+// refusal of the newer one standing.
+func (o *hubObs) configRefused(ev eventConfigRefused) {
+	if r := o.refused; r != nil && newerFile(r.mtime, r.file, ev.mtime, ev.file) {
+		return
+	}
+	msg := ev.err.Error()
+	if len(msg) > maxRefusalError {
+		cut := maxRefusalError
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	o.refused = &refusal{file: ev.file, mtime: ev.mtime, err: msg, at: ev.at}
+}
+
+// configApplied forgets the refusal once a snapshot at least as new as the
+// refused file is in force (the refused file written again, valid, or a
+// newer one).
+func (o *hubObs) configApplied(file string, mtime time.Time) {
+	if r := o.refused; r != nil && !newerFile(r.mtime, r.file, mtime, file) {
+		o.refused = nil
+	}
+}
+
+// newerFile reports whether the file (at, a) is newer than (bt, b) in
+// the watcher's order: the later modification time, ties going to the
+// greater base name (cti/config/watcher.go).
+func newerFile(at time.Time, a string, bt time.Time, b string) bool {
+	return at.After(bt) || at.Equal(bt) && filepath.Base(a) > filepath.Base(b)
 }
 
 func (o *hubObs) linkUp(up *ami.LinkUp) {
@@ -95,6 +145,18 @@ type configHealth struct {
 	File    string    `json:"file,omitempty"`
 	Since   time.Time `json:"since,omitzero"`
 	Summary string    `json:"summary,omitempty"`
+	// Refused, when set, is the newest snapshot of the directory, which
+	// the server refused: the one in force (File) stays. It is null, not
+	// absent, when there is none, so that a reader (the configurator's
+	// Apply page) tells this server's "none" from an older server's
+	// silence.
+	Refused *refusedHealth `json:"refused"`
+}
+
+type refusedHealth struct {
+	File  string    `json:"file"`
+	Error string    `json:"error"`
+	At    time.Time `json:"at"`
 }
 
 // health tells whether the hub can serve: the AMI link up and a
@@ -109,6 +171,9 @@ func (h *hub) health() health {
 	}
 	if h.snap != nil {
 		out.Config = configHealth{InForce: true, File: h.snap.Source, Since: h.obs.snapSince, Summary: h.snap.Summary()}
+	}
+	if r := h.obs.refused; r != nil {
+		out.Config.Refused = &refusedHealth{File: r.file, Error: r.err, At: r.at}
 	}
 	if !out.AMI.Up {
 		out.Problems = append(out.Problems, "the AMI link is down")
@@ -136,6 +201,7 @@ type seatStatus struct {
 	Interface    string        `json:"interface,omitempty"`
 	Paused       bool          `json:"paused"`
 	PauseReason  string        `json:"pause_reason,omitempty"`
+	PausedSince  time.Time     `json:"paused_since,omitzero"`   // when the PBX confirmed the PAUSE IN; absent when unknown (begin paused)
 	PausePending bool          `json:"pause_pending,omitempty"` // a PAUSE waits for the PBX
 	Queues       []queueStatus `json:"queues"`
 }
@@ -155,7 +221,7 @@ func (h *hub) status() status {
 			Queues: make([]queueStatus, 0, len(s.members)),
 		}
 		if s.paused {
-			st.PauseReason = s.pauseReason
+			st.PauseReason, st.PausedSince = s.pauseReason, s.pausedSince
 		}
 		for q, m := range s.members {
 			st.Queues = append(st.Queues, queueStatus{Queue: q, State: m.state()})

@@ -51,7 +51,9 @@ on 127.0.0.1 and reach it through an SSH tunnel
 
 --server-admin is the URL of the server's --admin-listen endpoints
 (http://127.0.0.1:9090): the Apply page reads its /healthz to show whether
-the newest snapshot is in force or refused and why. Without it, the
+the newest snapshot is in force or refused and why, and the Live page its
+/healthz and /status (the AMI link, the seats logged in, their queues and
+pauses, the calls in progress), at most once a second. Without it, the
 server's state is shown as unknown.
 
 SIGINT, SIGTERM or SIGHUP stops it cleanly: requests in progress end, then

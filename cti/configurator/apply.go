@@ -418,23 +418,51 @@ type serverState struct {
 	File  string
 	Since time.Time
 	// Newest is the apply directory's newest snapshot; InForce is true
-	// when the server has it in force, Refused says why it is not (the
-	// file's problem, as the server's check finds it), and Pending that
-	// the server has not loaded it yet.
-	Newest  string
-	InForce bool
-	Refused string
-	Pending bool
+	// when the server has it in force, Refused says why it is not, and
+	// Pending that the server has not loaded it yet. Refused is the
+	// server's own word (/healthz's config.refused), or, from an older
+	// server that does not say, the file's problem as the configurator's
+	// check finds it: RefusedLocal.
+	Newest       string
+	InForce      bool
+	Refused      string
+	RefusedAt    time.Time
+	RefusedLocal bool
+	Pending      bool
 }
 
 // serverHealth is the part of the server's GET /healthz answer
-// (cti/status.go, health) that says which snapshot is in force.
+// (cti/status.go, health) that says which snapshot is in force, and
+// which was refused.
 type serverHealth struct {
 	Config struct {
 		InForce bool      `json:"in_force"`
 		File    string    `json:"file"`
 		Since   time.Time `json:"since"`
+		// Refused is null when the server refused no snapshot, absent
+		// from a server older than the key.
+		Refused json.RawMessage `json:"refused"`
 	} `json:"config"`
+}
+
+// serverRefusal is /healthz's config.refused.
+type serverRefusal struct {
+	File  string    `json:"file"`
+	Error string    `json:"error"`
+	At    time.Time `json:"at"`
+}
+
+// refusal returns the server's refused snapshot, nil for none; says is
+// false when the server does not say (an older server).
+func (sh serverHealth) refusal() (r *serverRefusal, says bool, err error) {
+	raw := sh.Config.Refused
+	if len(raw) == 0 {
+		return nil, false, nil
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, false, fmt.Errorf("answer's config.refused: %w", err)
+	}
+	return r, true, nil
 }
 
 // serverState reads the server's admin endpoint, within ServerTimeout
@@ -452,6 +480,11 @@ func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) 
 	ctx, cancel := context.WithTimeout(ctx, ServerTimeout)
 	defer cancel()
 	health, err := readServerHealth(ctx, strings.TrimSuffix(h.cfg.ServerAdmin, "/")+"/healthz")
+	var refused *serverRefusal
+	says := false
+	if err == nil {
+		refused, says, err = health.refusal()
+	}
 	if err != nil {
 		h.log.Info("the server's admin endpoint could not be read", "url", h.cfg.ServerAdmin, "err", err)
 		st.Err = err.Error()
@@ -464,8 +497,14 @@ func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) 
 	case st.Newest == "":
 	case st.File == st.Newest:
 		st.InForce = true
+	case refused != nil && filepath.Base(refused.File) == st.Newest:
+		st.Refused, st.RefusedAt = refused.Error, refused.At
+	case says:
+		// The server refused no file, or an older one: it has not read the
+		// newest yet.
+		st.Pending = true
 	case files[0].Err != nil:
-		st.Refused = files[0].Err.Error()
+		st.Refused, st.RefusedLocal = files[0].Err.Error(), true
 	default:
 		st.Pending = true
 	}
@@ -476,28 +515,45 @@ func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) 
 // when the server is not healthy: the body says why).
 func readServerHealth(ctx context.Context, url string) (serverHealth, error) {
 	var out serverHealth
+	err := readServerJSON(ctx, url, "health", &out)
+	return out, err
+}
+
+// readServerJSON GETs url, an admin endpoint of the server, and decodes
+// its JSON answer of maxServerBody at most into out; what names it in
+// errors. A 503 is an answer (the server is not healthy: /healthz's body
+// says why) unless its body is the error of a hub that did not answer.
+func readServerJSON(ctx context.Context, url, what string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return out, err
+		return err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return out, err
+		return err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxServerBody+1))
 	if err != nil {
-		return out, fmt.Errorf("reading the answer: %w", err)
+		return fmt.Errorf("reading the answer: %w", err)
 	}
 	if int64(len(body)) > maxServerBody {
-		return out, fmt.Errorf("answer larger than %d bytes", maxServerBody)
+		return fmt.Errorf("answer larger than %d bytes", maxServerBody)
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
-		return out, fmt.Errorf("answer %s", resp.Status)
+		return fmt.Errorf("answer %s", resp.Status)
 	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return out, fmt.Errorf("answer not the server's health JSON: %w", err)
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return fmt.Errorf("answer %s: %s", resp.Status, e.Error)
+		}
 	}
-	return out, nil
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("answer not the server's %s JSON: %w", what, err)
+	}
+	return nil
 }

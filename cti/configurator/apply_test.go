@@ -299,10 +299,54 @@ func TestApplyServerState(t *testing.T) {
 	assert.Contains(t, r.body, "Refused: the server does not load <span class=\"mono\">"+filepath.Base(bad)+"</span>")
 	assert.Contains(t, r.body, "line 1")
 	assert.Contains(t, r.body, "It keeps <span class=\"mono\">"+newest+"</span> in force")
+	assert.Contains(t, r.body, "the configurator's own check", "an older server does not say why")
 
 	srv.Close()
 	r = c.get("/apply")
 	assert.Contains(t, r.body, "The server could not be read")
+}
+
+// TestApplyServerSaysRefused: a server that says which snapshot it
+// refused (config.refused) is believed over the configurator's own check
+// of the file: its reason is shown for a file the configurator finds
+// valid, and a file the configurator finds bad but the server has not
+// refused (yet) is not loaded yet, not refused.
+func TestApplyServerSaysRefused(t *testing.T) {
+	fake := newFakeAdmin(t, "")
+	e := newEnv(t, func(c *Config) { c.ServerAdmin = fake.URL })
+	e.addSeat(seatA)
+	first := filepath.Base(e.applied())
+	e.addSeat(config.Seat{MAC: "00:11:22:33:44:99", Interface: "SIP/299"})
+	newest := filepath.Base(e.applied())
+	fake.edit(func(h, _ map[string]any) {
+		cfg := configOf(h)
+		cfg["file"] = "/etc/astcti/" + first
+		cfg["refused"] = map[string]any{"file": "/etc/astcti/" + newest,
+			"error": "config: /etc/astcti/" + newest + ": line 3: queue <sales> & co unknown to this server", "at": "2026-12-04T20:05:00Z"}
+	})
+	c := e.loggedIn()
+	r := c.get("/apply")
+	assert.Contains(t, r.body, "Refused: the server does not load <span class=\"mono\">"+newest+"</span>: config: /etc/astcti/"+newest+": line 3: queue &lt;sales&gt; &amp; co unknown to this server")
+	assert.Contains(t, r.body, "It keeps <span class=\"mono\">"+first+"</span> in force")
+	assert.Contains(t, r.body, "The server's words, at ")
+	assert.NotContains(t, r.body, "Not in force yet")
+
+	// A newer file bad to the configurator's eyes, which the server has
+	// not refused: not read yet.
+	bad := filepath.Join(e.h.cfg.ApplyDir, config.SnapshotName(".xml"))
+	require.NoError(t, os.WriteFile(bad, []byte(`<astcti-config version="1"><seat mac="bad" interface="SIP/1"/></astcti-config>`), 0o644))
+	r = c.get("/apply")
+	assert.Contains(t, r.body, "Not in force yet")
+	assert.Contains(t, r.body, filepath.Base(bad))
+	assert.NotContains(t, r.body, "Refused:")
+
+	// It refuses it: its word, not the configurator's.
+	fake.edit(func(h, _ map[string]any) {
+		configOf(h)["refused"] = map[string]any{"file": bad, "error": "config: " + bad + ": line 1: seat: invalid MAC address \"bad\"", "at": "2026-12-04T20:06:00Z"}
+	})
+	r = c.get("/apply")
+	assert.Contains(t, r.body, "Refused: the server does not load <span class=\"mono\">"+filepath.Base(bad)+"</span>")
+	assert.NotContains(t, r.body, "the configurator's own check")
 }
 
 // TestApplyServerBounded: an answer larger than maxServerBody, or not

@@ -35,7 +35,7 @@ var assetVersion = func() string {
 }()
 
 // pageNames are the pages, each templates/NAME.html with the layout.
-var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "module", "apply", "users"}
+var pageNames = []string{"login", "lost", "reset", "error", "seats", "operators", "services", "audit", "apply", "users", "live"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -133,6 +133,7 @@ var menu = []menuItem{
 	{Path: "/services", Label: "Services"},
 	{Path: "/audit", Label: "Audit"},
 	{Path: "/apply", Label: "Apply"},
+	{Path: livePath, Label: "Live"},
 }
 
 // page is what the layout shows around a page's content.
@@ -219,22 +220,10 @@ func (h *Handler) routes() {
 	managerModule(h).routes(h, mux)
 	h.auditRoutes(mux)
 	h.applyRoutes(mux)
-	for _, m := range menu {
-		if m.Path == "/users" || m.Path == "/seats" || m.Path == "/operators" || m.Path == "/services" || m.Path == "/audit" || m.Path == applyPath {
-			continue
-		}
-		mux.HandleFunc("GET "+m.Path, h.showModule(m))
-	}
+	h.liveRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, "There is no page at this address.")
 	})
 	h.handler = h.securityHeaders(http.NewCrossOriginProtection().Handler(h.gate(mux)))
 }
 
-// showModule shows a module of the menubar that this version does not
-// edit yet: it says so, and where its data is managed meanwhile.
-func (h *Handler) showModule(m menuItem) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, r, http.StatusOK, "module", m.Label, m.Path, m)
-	}
-}

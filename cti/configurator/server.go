@@ -77,6 +77,7 @@ type Handler struct {
 	pairs    *throttle.Limiter // failed logins per (user id, address)
 	addrs    *throttle.Limiter // failed logins per address
 	resets   *resets
+	live     *liveCache // the Live module's reading of the server
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	handler  http.Handler
