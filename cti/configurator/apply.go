@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,8 @@ func (h *Handler) applyData(ctx context.Context) (applyPage, error) {
 		return p, err
 	}
 	p.Snapshots = files
+	p.Server = h.serverState(ctx, files)
+	p.Server.overrule(files)
 	for i := range files {
 		switch {
 		case files[i].InForce:
@@ -121,7 +124,6 @@ func (h *Handler) applyData(ctx context.Context) (applyPage, error) {
 			p.Previous = &files[i]
 		}
 	}
-	p.Server = h.serverState(ctx, files)
 	p.Summary, p.Seen = model.Summary(), fingerprint(model)
 	if err := model.Validate(); err != nil {
 		var ve *config.ValidationError
@@ -429,6 +431,28 @@ type serverState struct {
 	RefusedAt    time.Time
 	RefusedLocal bool
 	Pending      bool
+}
+
+// overrule makes the snapshots' states the server's, when it said them:
+// the file it has in force is the one in force (what applying is compared
+// with), whatever the configurator's own reading of the directory says,
+// and the newest file it refused is refused with its reason. They differ
+// when the server is another version of astcti than the configurator. A
+// server that runs a file outside the list (another directory) changes
+// nothing.
+func (st serverState) overrule(files []config.SnapshotFile) {
+	if !st.Known || st.Err != "" || !slices.ContainsFunc(files, func(f config.SnapshotFile) bool { return f.Name == st.File }) {
+		return
+	}
+	for i := range files {
+		files[i].InForce = files[i].Name == st.File
+		if files[i].InForce {
+			files[i].Err = nil
+		}
+		if files[i].Name == st.Newest && st.Refused != "" && !st.RefusedLocal {
+			files[i].Err, files[i].Checked = errors.New(st.Refused), true
+		}
+	}
 }
 
 // serverHealth is the part of the server's GET /healthz answer

@@ -330,6 +330,13 @@ func TestApplyServerSaysRefused(t *testing.T) {
 	assert.Contains(t, r.body, "It keeps <span class=\"mono\">"+first+"</span> in force")
 	assert.Contains(t, r.body, "The server's words, at ")
 	assert.NotContains(t, r.body, "Not in force yet")
+	// The snapshots' table agrees: the server's file in force, the newest
+	// refused with the server's reason, and applying compared with what the
+	// server runs (the seat of the refused file is still to add).
+	assert.Contains(t, r.body, `<tr class="in-force">`+"\n"+`<td class="mono">`+first+`</td>`)
+	assert.Regexp(t, `<td class="mono">`+regexp.QuoteMeta(newest)+`</td>(?s:.*?)refused: config: /etc/astcti/`, r.body)
+	assert.Contains(t, r.body, "Compared with the snapshot in force, <span class=\"mono\">"+first+"</span>")
+	assert.Contains(t, r.body, "Seat 00:11:22:33:44:99 (SIP/299) added")
 
 	// A newer file bad to the configurator's eyes, which the server has
 	// not refused: not read yet.
