@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -114,11 +115,26 @@ func run(c *cli.Context) error {
 		Log:                c.App.ErrWriter,
 		LogLevel:           level,
 		Ready:              readyFile(c.String("ready-file")),
+		Client:             clientProgram(),
 	})
 	if e, ok := stopsignal.Cause(ctx); err == nil && ok {
 		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: %v\n", e)
 	}
 	return err
+}
+
+// clientProgram returns the astcti program beside this one, as the user
+// types it from the working directory (sim.ClientProgram).
+func clientProgram() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if p, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = p
+	}
+	wd, _ := os.Getwd()
+	return sim.ClientProgram(exe, wd)
 }
 
 // readyFile returns a Ready hook that writes the simulation's addresses

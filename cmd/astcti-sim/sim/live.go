@@ -63,6 +63,10 @@ func (v *view) frame(now time.Time, w, h int) []row {
 	add(false, "your seat  carol (password carol) is yours: connect your own seat client with")
 	add(false, "  %s", in.ClientCommand())
 	rs[len(rs)-1].wrap = wrapShell
+	if h := in.ClientHint(); h != "" {
+		add(false, "  (%s)", h)
+		rs[len(rs)-1].wrap = wrapText
+	}
 	add(false, "")
 
 	add(true, "%-14s %-9s %-22s %5s  %s", "SEAT", "PHONE", "STATE", "POPS", "LAST SCREEN POP")

@@ -89,22 +89,30 @@ type Config struct {
 
 	// Ready, when set, is called once every part listens.
 	Ready func(Info)
+
+	// Client is the astcti program the printed client command runs, as
+	// the user types it (ClientProgram: "bin/astcti"); "" when there is
+	// none, and the command then says how to build it (BuildClient).
+	Client string
 }
 
 // Info says where each part of a running simulation listens.
 type Info struct {
-	Dialect   string     `json:"dialect"`
-	Rate      string     `json:"rate"`
-	Seed      int64      `json:"seed"`
-	AMI       string     `json:"ami"`
-	AMIUser   string     `json:"amiUser"`
-	AMISecret string     `json:"amiSecret"`
-	Seats     string     `json:"seats"`
-	Control   string     `json:"control,omitempty"` // URL of the control API
-	Admin     string     `json:"admin,omitempty"`   // URL of the server's admin endpoints
-	DataDir   string     `json:"dataDir"`
-	LogFile   string     `json:"logFile,omitempty"`
-	Free      Operator   `json:"free"`      // the operator kept for the user
+	Dialect   string   `json:"dialect"`
+	Rate      string   `json:"rate"`
+	Seed      int64    `json:"seed"`
+	AMI       string   `json:"ami"`
+	AMIUser   string   `json:"amiUser"`
+	AMISecret string   `json:"amiSecret"`
+	Seats     string   `json:"seats"`
+	Control   string   `json:"control,omitempty"` // URL of the control API
+	Admin     string   `json:"admin,omitempty"`   // URL of the server's admin endpoints
+	DataDir   string   `json:"dataDir"`
+	LogFile   string   `json:"logFile,omitempty"`
+	Free      Operator `json:"free"` // the operator kept for the user
+	// Client is the astcti program of ClientCommand; "" when there is
+	// none yet (see Config.Client).
+	Client    string     `json:"client,omitempty"`
 	Simulated []Operator `json:"simulated"` // the operators the simulation plays
 
 	// Configurator is where the web configurator serves and its login;
@@ -113,9 +121,23 @@ type Info struct {
 }
 
 // ClientCommand is the command that connects the user's own seat client.
+// Without a Client it runs bin/astcti, which BuildClient builds.
 func (in Info) ClientCommand() string {
-	return fmt.Sprintf("astcti client --server %s --user %s --password %s --mac %s",
-		in.Seats, in.Free.Name, in.Free.Password, in.Free.MAC)
+	prog := in.Client
+	if prog == "" {
+		prog = "bin/astcti"
+	}
+	return fmt.Sprintf("%s client --server %s --user %s --password %s --mac %s",
+		prog, in.Seats, in.Free.Name, in.Free.Password, in.Free.MAC)
+}
+
+// ClientHint says how to get the program of ClientCommand when there is
+// none yet; "" when there is one.
+func (in Info) ClientHint() string {
+	if in.Client != "" {
+		return ""
+	}
+	return "build it first, from the source tree: " + BuildClient
 }
 
 // Run runs a simulation until ctx is done or cfg.Duration has passed: the
@@ -218,7 +240,7 @@ func (s *simulation) run(ctx context.Context) error {
 	info := Info{
 		Dialect: s.cfg.Dialect.String(), Rate: s.cfg.Rate, Seed: s.cfg.Seed,
 		AMIUser: AMIUser, AMISecret: AMISecret, DataDir: s.dir, LogFile: s.logFile,
-		Free: FreeOperator, Simulated: s.ops,
+		Free: FreeOperator, Simulated: s.ops, Client: s.cfg.Client,
 	}
 	stopPBX, err := s.startPBX(pbx, &info)
 	if err != nil {
@@ -452,6 +474,9 @@ func (s *simulation) printInfo(in Info) {
 	}
 	fmt.Fprintf(out, "astcti-sim: simulated seats: %s\n", strings.Join(names, ", "))
 	fmt.Fprintf(out, "astcti-sim: your seat: %s\n", in.ClientCommand())
+	if h := in.ClientHint(); h != "" {
+		fmt.Fprintf(out, "astcti-sim: (no astcti program beside astcti-sim: %s)\n", h)
+	}
 	rate := in.Rate + " into sales (101) and support (102, queue astcti-queue)"
 	if in.Rate == "0" {
 		rate = "none after the first calls"

@@ -167,7 +167,7 @@ func TestFrame(t *testing.T) {
 	// still be copied and pasted.
 	var cmd []string
 	for _, r := range v.frame(now, 80, 24) {
-		if strings.HasPrefix(r.text, "  astcti client") || len(cmd) > 0 && strings.HasPrefix(r.text, "    ") {
+		if strings.HasPrefix(r.text, "  bin/astcti client") || len(cmd) > 0 && strings.HasPrefix(r.text, "    ") {
 			cmd = append(cmd, r.text)
 		}
 	}
