@@ -108,14 +108,20 @@ func run(c *cli.Context) error {
 		SeatListen:         c.String("seat-listen"),
 		ControlListen:      c.String("control-listen"),
 		ConfiguratorListen: c.String("configurator-listen"),
-		DataDir:            c.String("data"),
-		Duration:           c.Duration("duration"),
-		Out:                c.App.Writer,
-		Live:               !c.Bool("plain") && c.App.Writer == os.Stdout && sim.IsTerminal(os.Stdout),
-		Log:                c.App.ErrWriter,
-		LogLevel:           level,
-		Ready:              readyFile(c.String("ready-file")),
-		Client:             clientProgram(),
+		// A default address taken (a real Asterisk on 5038, a real astcti
+		// on 5039) is replaced by a free port; one given is kept.
+		Defaults: sim.Defaults{
+			AMI: !c.IsSet("ami-listen"), Seat: !c.IsSet("seat-listen"),
+			Control: !c.IsSet("control-listen"), Configurator: !c.IsSet("configurator-listen"),
+		},
+		DataDir:  c.String("data"),
+		Duration: c.Duration("duration"),
+		Out:      c.App.Writer,
+		Live:     !c.Bool("plain") && c.App.Writer == os.Stdout && sim.IsTerminal(os.Stdout),
+		Log:      c.App.ErrWriter,
+		LogLevel: level,
+		Ready:    readyFile(c.String("ready-file")),
+		Client:   clientProgram(),
 	})
 	if e, ok := stopsignal.Cause(ctx); err == nil && ok {
 		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: %v\n", e)

@@ -48,6 +48,9 @@ func (v *view) frame(now time.Time, w, h int) []row {
 	if in.Control != "" {
 		control = " · control API " + in.Control
 	}
+	for _, n := range in.Notes {
+		add(false, "note       %s", n)
+	}
 	add(false, "fake PBX   AMI %s (user %s, secret %s)%s", in.AMI, in.AMIUser, in.AMISecret, control)
 	admin := ""
 	if in.Admin != "" {

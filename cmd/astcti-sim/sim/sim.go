@@ -67,6 +67,12 @@ type Config struct {
 	// With a configurator the server also serves its admin endpoints, on
 	// a free port of 127.0.0.1, for the configurator to read.
 	ConfiguratorListen string
+	// Defaults marks the addresses above that are defaults, not the
+	// user's choice: when one is taken, the simulation says by what kind
+	// of program if it can tell (Info.Notes) and listens on a free port
+	// of the same host instead. A taken address that is not a default is
+	// an error.
+	Defaults Defaults
 
 	// DataDir holds the server's configuration (a snapshot is written at
 	// each start), the configurator's databases (in its "configurator"
@@ -118,6 +124,10 @@ type Info struct {
 	// Configurator is where the web configurator serves and its login;
 	// nil without one.
 	Configurator *ConfiguratorInfo `json:"configurator,omitempty"`
+
+	// Notes says which default addresses were taken, by what, and that
+	// a free port was taken instead (Config.Defaults).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // ClientCommand is the command that connects the user's own seat client.
@@ -208,6 +218,7 @@ type simulation struct {
 func (s *simulation) run(ctx context.Context) error {
 	defer s.wg.Wait()
 	var err error
+	notes := s.pickAddrs()
 	if s.model, err = configModel(s.ops); err != nil {
 		return err
 	}
@@ -241,6 +252,7 @@ func (s *simulation) run(ctx context.Context) error {
 		Dialect: s.cfg.Dialect.String(), Rate: s.cfg.Rate, Seed: s.cfg.Seed,
 		AMIUser: AMIUser, AMISecret: AMISecret, DataDir: s.dir, LogFile: s.logFile,
 		Free: FreeOperator, Simulated: s.ops, Client: s.cfg.Client,
+		Notes: notes,
 	}
 	stopPBX, err := s.startPBX(pbx, &info)
 	if err != nil {
@@ -422,6 +434,28 @@ func (s *simulation) waitSeats(ctx context.Context, end <-chan time.Time, logged
 	return false, nil
 }
 
+// pickAddrs replaces each default address that is taken by a free port
+// of its host (pickAddr) and returns the notes that say so.
+func (s *simulation) pickAddrs() []string {
+	var notes []string
+	for _, a := range []struct {
+		p         part
+		addr      *string
+		isDefault bool
+	}{
+		{partAMI, &s.cfg.AMIListen, s.cfg.Defaults.AMI},
+		{partSeat, &s.cfg.SeatListen, s.cfg.Defaults.Seat},
+		{partControl, &s.cfg.ControlListen, s.cfg.Defaults.Control},
+		{partConfigurator, &s.cfg.ConfiguratorListen, s.cfg.Defaults.Configurator},
+	} {
+		var note string
+		if *a.addr, note = pickAddr(a.p, *a.addr, a.isDefault); note != "" {
+			notes = append(notes, note)
+		}
+	}
+	return notes
+}
+
 // startPBX starts the fake PBX's manager interface and control API, and
 // the PBX's clock. It sets the addresses in info and returns the function
 // that stops them all.
@@ -452,6 +486,9 @@ func (s *simulation) startPBX(pbx *fakeami.PBX, info *Info) (stop func(), err er
 // view.
 func (s *simulation) printInfo(in Info) {
 	out := s.cfg.Out
+	for _, n := range in.Notes {
+		fmt.Fprintf(out, "astcti-sim: %s\n", n)
+	}
 	control := ""
 	if in.Control != "" {
 		control = ", control API on " + in.Control
