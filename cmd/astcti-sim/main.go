@@ -6,11 +6,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -98,6 +101,13 @@ func run(c *cli.Context) error {
 	// SIGHUP stops it too, as a terminal closing would stop any demo run
 	// in it; never silently (status 129).
 	ctx, stop := stopsignal.NotifyContext(c.Context)
+	// A write to a closed standard output (astcti-sim | head, a tee
+	// stopped by Ctrl-C) would kill the program with SIGPIPE before its
+	// deferred cleanup, leaving the temporary --data directory behind
+	// (os/signal: "If the program is not calling signal.Notify for
+	// SIGPIPE..."): ignored, the write returns EPIPE and the simulation
+	// stops (sim.ErrOutputClosed).
+	signal.Ignore(syscall.SIGPIPE)
 	defer stop()
 	err = sim.Run(ctx, sim.Config{
 		Dialect:            dialect,
@@ -125,6 +135,11 @@ func run(c *cli.Context) error {
 	})
 	if e, ok := stopsignal.Cause(ctx); err == nil && ok {
 		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: %v\n", e)
+	}
+	if errors.Is(err, sim.ErrOutputClosed) {
+		// The reader had what it wanted: a stop, not a failure.
+		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: stopped: %v\n", err)
+		return nil
 	}
 	return err
 }

@@ -156,7 +156,8 @@ func (in Info) ClientHint() string {
 // traffic. It then stops everything: the seats send QUIT, the server
 // removes the queue memberships, and Run returns nil once every goroutine
 // it started has ended. It returns an error when a part cannot start or
-// fails.
+// fails, and one wrapping ErrOutputClosed when it stopped because cfg.Out
+// could not be written.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Rate == "" {
 		cfg.Rate = "12/min"
@@ -183,7 +184,8 @@ func Run(ctx context.Context, cfg Config) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	s := &simulation{cfg: cfg, dir: dir, traffic: traffic, ops: Operators(cfg.Seats)}
+	s := &simulation{cfg: cfg, dir: dir, traffic: traffic, ops: Operators(cfg.Seats), out: newOutput(cfg.Out)}
+	s.cfg.Out = s.out
 	logOut := cfg.Log
 	if cfg.Live {
 		f, err := os.OpenFile(filepath.Join(dir, "sim.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -211,6 +213,7 @@ type simulation struct {
 	phones  *phones // run's goroutine only
 	traffic *scenarios.Scenario
 	model   *config.Model
+	out     *output // cfg.Out is it
 
 	wg sync.WaitGroup // every goroutine run starts
 }
@@ -392,6 +395,8 @@ func (s *simulation) loop(ctx context.Context, pbx *fakeami.PBX, loggedIn <-chan
 			return serverEnded(err)
 		case err := <-cfgDone:
 			return configuratorEnded(err)
+		case <-s.out.failed:
+			return s.out.Err()
 		case <-traffic.C:
 			if s.traffic != nil {
 				change = s.traffic
@@ -429,6 +434,8 @@ func (s *simulation) waitSeats(ctx context.Context, end <-chan time.Time, logged
 			return true, serverEnded(err)
 		case err := <-cfgDone:
 			return true, configuratorEnded(err)
+		case <-s.out.failed:
+			return true, s.out.Err()
 		}
 	}
 	return false, nil

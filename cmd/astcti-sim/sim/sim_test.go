@@ -189,3 +189,26 @@ func TestRunErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRunOutputClosed: a write to an output whose reader has gone stops
+// the simulation as Ctrl-C does, with ErrOutputClosed, and its temporary
+// data directory is removed.
+func TestRunOutputClosed(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer w.Close()
+	r.Close()
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), Config{Rate: "0", Seats: 1, Seed: 1, Duration: time.Minute, Out: w}) }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrOutputClosed)
+	case <-time.After(ctitest.Wait):
+		t.Fatalf("Run did not stop within %v of its output closing", ctitest.Wait)
+	}
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the temporary data directory is removed")
+}
