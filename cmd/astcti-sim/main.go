@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -19,6 +21,7 @@ import (
 
 	"github.com/astcti/astcti/cmd/astcti-sim/sim"
 	"github.com/astcti/astcti/cti/buildinfo"
+	"github.com/astcti/astcti/cti/seatclient"
 	"github.com/astcti/astcti/cti/stopsignal"
 	"github.com/astcti/astcti/fakeami"
 )
@@ -132,6 +135,7 @@ func run(c *cli.Context) error {
 		LogLevel: level,
 		Ready:    readyFile(c.String("ready-file")),
 		Client:   clientProgram(),
+		NoOpen:   !haveOpener(),
 	})
 	if e, ok := stopsignal.Cause(ctx); err == nil && ok {
 		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: %v\n", e)
@@ -156,6 +160,18 @@ func clientProgram() string {
 	}
 	wd, _ := os.Getwd()
 	return sim.ClientProgram(exe, wd)
+}
+
+// haveOpener reports whether this machine has the program that opens
+// URLs in a browser, which the user's own seat client would run for its
+// screen pops (seatclient.OpenerCommand).
+func haveOpener() bool {
+	name, _, err := seatclient.OpenerCommand(runtime.GOOS, "")
+	if err != nil {
+		return false
+	}
+	_, err = exec.LookPath(name)
+	return err == nil
 }
 
 // readyFile returns a Ready hook that writes the simulation's addresses

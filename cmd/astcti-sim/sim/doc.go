@@ -5,11 +5,16 @@
 //
 // Run starts the parts in order and stops them in the reverse order:
 //
+//   - the listen addresses: a default one (Config.Defaults) that is taken
+//     is said with what has it, if a probe can tell (ports.go), and
+//     replaced by a free port;
 //   - the configuration: config.Demo with every operator a member of every
 //     service at penalty 1, more operators for Config.Seats, and the free
 //     operator carol (seat 00:11:22:33:44:03, phone SIP/203) kept for the
-//     user's own seat client; written as a snapshot into the data
-//     directory;
+//     user's own seat client, and its screen pops pointed at the demo CRM
+//     (crm.go: a page on a free port of 127.0.0.1 that shows the call's
+//     data, instead of crm.example and a crm-lookup program no machine
+//     has); written as a snapshot into the data directory;
 //   - with Config.ConfiguratorListen, the web configurator's listener and
 //     databases (configurator.go): the working database replaced by that
 //     snapshot's configuration, the manager user admin given a new random

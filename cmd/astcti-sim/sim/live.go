@@ -57,6 +57,7 @@ func (v *view) frame(now time.Time, w, h int) []row {
 		admin = " · admin " + in.Admin
 	}
 	add(false, "server     seats %s%s · configuration %s", in.Seats, admin, in.DataDir)
+	add(false, "demo CRM   %s (the page the screen pops open)", in.CRM)
 	if c := in.Configurator; c != nil {
 		add(false, "configure  %s (user %s, password %s)", c.URL, c.User, c.Password)
 	}

@@ -100,6 +100,10 @@ type Config struct {
 	// the user types it (ClientProgram: "bin/astcti"); "" when there is
 	// none, and the command then says how to build it (BuildClient).
 	Client string
+	// NoOpen adds --no-open to the printed client command, so that its
+	// screen pops print their URL: there is no URL opener on this machine
+	// (seatclient.OpenerCommand; a PBX's host has often no desktop).
+	NoOpen bool
 }
 
 // Info says where each part of a running simulation listens.
@@ -125,6 +129,11 @@ type Info struct {
 	// nil without one.
 	Configurator *ConfiguratorInfo `json:"configurator,omitempty"`
 
+	// CRM is the demo CRM's URL, the page the screen pops open.
+	CRM string `json:"crm"`
+	// NoOpen adds --no-open to ClientCommand (Config.NoOpen).
+	NoOpen bool `json:"noOpen,omitempty"`
+
 	// Notes says which default addresses were taken, by what, and that
 	// a free port was taken instead (Config.Defaults).
 	Notes []string `json:"notes,omitempty"`
@@ -137,8 +146,12 @@ func (in Info) ClientCommand() string {
 	if prog == "" {
 		prog = "bin/astcti"
 	}
-	return fmt.Sprintf("%s client --server %s --user %s --password %s --mac %s",
+	cmd := fmt.Sprintf("%s client --server %s --user %s --password %s --mac %s",
 		prog, in.Seats, in.Free.Name, in.Free.Password, in.Free.MAC)
+	if in.NoOpen {
+		cmd += " --no-open"
+	}
+	return cmd
 }
 
 // ClientHint says how to get the program of ClientCommand when there is
@@ -225,6 +238,13 @@ func (s *simulation) run(ctx context.Context) error {
 	if s.model, err = configModel(s.ops); err != nil {
 		return err
 	}
+	crm, err := startCRM()
+	if err != nil {
+		return fmt.Errorf("demo CRM: %w", err)
+	}
+	s.wg.Go(crm.serve)
+	defer crm.stop()
+	withCRM(s.model, crm.URL)
 	snapshot, err := config.WriteSnapshot(ctx, s.dir, s.model)
 	if err != nil {
 		return err
@@ -255,7 +275,7 @@ func (s *simulation) run(ctx context.Context) error {
 		Dialect: s.cfg.Dialect.String(), Rate: s.cfg.Rate, Seed: s.cfg.Seed,
 		AMIUser: AMIUser, AMISecret: AMISecret, DataDir: s.dir, LogFile: s.logFile,
 		Free: FreeOperator, Simulated: s.ops, Client: s.cfg.Client,
-		Notes: notes,
+		Notes: notes, CRM: crm.URL, NoOpen: s.cfg.NoOpen,
 	}
 	stopPBX, err := s.startPBX(pbx, &info)
 	if err != nil {
@@ -506,6 +526,7 @@ func (s *simulation) printInfo(in Info) {
 		admin = ", admin endpoints on " + in.Admin
 	}
 	fmt.Fprintf(out, "astcti-sim: CTI server: seats on %s%s, configuration in %s\n", in.Seats, admin, in.DataDir)
+	fmt.Fprintf(out, "astcti-sim: demo CRM, the page the screen pops open: %s\n", in.CRM)
 	if c := in.Configurator; c != nil {
 		fmt.Fprintf(out, "astcti-sim: configurator: %s (user %s, password %s)\n", c.URL, c.User, c.Password)
 	}
