@@ -49,7 +49,18 @@ and the simulated operators pause now and then.
 
 The operator carol (password carol, seat 00:11:22:33:44:03, phone SIP/203)
 is kept for you: connect your own seat client and it gets calls like any
-other seat. The command to run is printed at the start.
+other seat. The command to run is printed at the start: the astcti beside
+astcti-sim (bin/astcti after make demo), or how to build it. Each answered
+call pops a page of the demo CRM, served on a free port of 127.0.0.1 with
+the call's data; without a browser opener on this machine the command has
+--no-open, and the client prints the page's URL.
+
+The default addresses (5038, 5039, 5080, 8080 of 127.0.0.1) are often
+taken on a PBX's own host: a taken one is said, with what has it if a
+short probe can tell (an Asterisk manager interface, an astcti server, a
+web server), and a free port is taken instead; every address printed is
+the one really used. An address given with a flag is never replaced: a
+taken one is an error.
 
 The web configurator serves on --configurator-listen (http://127.0.0.1:8080/
 by default): log in as admin with the password printed at the start (a new
@@ -61,7 +72,9 @@ folder of --data. With it, the server's admin endpoints (/healthz, /status,
 
 On a terminal a live view shows the seats, the queue and the calls in
 progress, redrawn in place; --plain (the default when the output is not a
-terminal) prints a line per event instead. Ctrl-C stops everything.
+terminal) prints a line per event instead. Ctrl-C stops everything, as
+does the output closing (astcti-sim --plain | head); the temporary --data
+directory is removed either way.
 
 Examples:
   astcti-sim
