@@ -36,7 +36,8 @@
 //
 // Goroutines: Run's own (the loop: start of the traffic, the phones'
 // behaviour, the end), the PBX's clock, the manager and control servers,
-// the CTI server's Run, the configurator's Serve, the view's run, and per
+// the CTI server's Run, the configurator's Serve, the demo CRM's
+// Serve (and net/http's per connection), the view's run, and per
 // simulated seat its run and the reader of its connection. Run waits for
 // every one of them. The view owns everything it shows; the seats hand it
 // reports through a channel, and it reads the PBX's state itself
