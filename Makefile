@@ -71,11 +71,15 @@ test-asterisk:
 unit:
 	$(GO) test -shuffle=on $(PKGS)
 
-## demo: run the demo with no PBX: fake PBX, CTI server, simulated seats and traffic (Ctrl-C stops)
+## demo: build every binary into ./bin, then run the demo with no PBX: fake PBX, CTI server,
+## simulated seats and traffic, web configurator (Ctrl-C stops)
 # Built, then run (rather than `go run`, which exits 1 on Ctrl-C whatever
 # the program returns), so that stopping the demo is not reported as an error.
+# Every binary, so that the `bin/astcti client ...` command the demo prints
+# for the user's own seat runs as shown.
 demo:
-	$(GO) build -o $(BIN)/astcti-sim ./cmd/astcti-sim
+	@echo "building $(BIN)/ (the first build downloads and compiles the dependencies, about a minute)..."
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 	exec $(BIN)/astcti-sim
 
 ## bench: benchmarks, BENCH_COUNT rounds each, for benchstat. The cti package's

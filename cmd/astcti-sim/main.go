@@ -6,15 +6,22 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/astcti/astcti/cmd/astcti-sim/sim"
 	"github.com/astcti/astcti/cti/buildinfo"
+	"github.com/astcti/astcti/cti/seatclient"
 	"github.com/astcti/astcti/cti/stopsignal"
 	"github.com/astcti/astcti/fakeami"
 )
@@ -42,7 +49,18 @@ and the simulated operators pause now and then.
 
 The operator carol (password carol, seat 00:11:22:33:44:03, phone SIP/203)
 is kept for you: connect your own seat client and it gets calls like any
-other seat. The command to run is printed at the start.
+other seat. The command to run is printed at the start: the astcti beside
+astcti-sim (bin/astcti after make demo), or how to build it. Each answered
+call pops a page of the demo CRM, served on a free port of 127.0.0.1 with
+the call's data; without a browser opener on this machine the command has
+--no-open, and the client prints the page's URL.
+
+The default addresses (5038, 5039, 5080, 8080 of 127.0.0.1) are often
+taken on a PBX's own host: a taken one is said, with what has it if a
+short probe can tell (an Asterisk manager interface, an astcti server, a
+web server), and a free port is taken instead; every address printed is
+the one really used. An address given with a flag is never replaced: a
+taken one is an error.
 
 The web configurator serves on --configurator-listen (http://127.0.0.1:8080/
 by default): log in as admin with the password printed at the start (a new
@@ -54,7 +72,9 @@ folder of --data. With it, the server's admin endpoints (/healthz, /status,
 
 On a terminal a live view shows the seats, the queue and the calls in
 progress, redrawn in place; --plain (the default when the output is not a
-terminal) prints a line per event instead. Ctrl-C stops everything.
+terminal) prints a line per event instead. Ctrl-C stops everything, as
+does the output closing (astcti-sim --plain | head); the temporary --data
+directory is removed either way.
 
 Examples:
   astcti-sim
@@ -97,6 +117,13 @@ func run(c *cli.Context) error {
 	// SIGHUP stops it too, as a terminal closing would stop any demo run
 	// in it; never silently (status 129).
 	ctx, stop := stopsignal.NotifyContext(c.Context)
+	// A write to a closed standard output (astcti-sim | head, a tee
+	// stopped by Ctrl-C) would kill the program with SIGPIPE before its
+	// deferred cleanup, leaving the temporary --data directory behind
+	// (os/signal: "If the program is not calling signal.Notify for
+	// SIGPIPE..."): ignored, the write returns EPIPE and the simulation
+	// stops (sim.ErrOutputClosed).
+	signal.Ignore(syscall.SIGPIPE)
 	defer stop()
 	err = sim.Run(ctx, sim.Config{
 		Dialect:            dialect,
@@ -107,18 +134,57 @@ func run(c *cli.Context) error {
 		SeatListen:         c.String("seat-listen"),
 		ControlListen:      c.String("control-listen"),
 		ConfiguratorListen: c.String("configurator-listen"),
-		DataDir:            c.String("data"),
-		Duration:           c.Duration("duration"),
-		Out:                c.App.Writer,
-		Live:               !c.Bool("plain") && c.App.Writer == os.Stdout && sim.IsTerminal(os.Stdout),
-		Log:                c.App.ErrWriter,
-		LogLevel:           level,
-		Ready:              readyFile(c.String("ready-file")),
+		// A default address taken (a real Asterisk on 5038, a real astcti
+		// on 5039) is replaced by a free port; one given is kept.
+		Defaults: sim.Defaults{
+			AMI: !c.IsSet("ami-listen"), Seat: !c.IsSet("seat-listen"),
+			Control: !c.IsSet("control-listen"), Configurator: !c.IsSet("configurator-listen"),
+		},
+		DataDir:  c.String("data"),
+		Duration: c.Duration("duration"),
+		Out:      c.App.Writer,
+		Live:     !c.Bool("plain") && c.App.Writer == os.Stdout && sim.IsTerminal(os.Stdout),
+		Log:      c.App.ErrWriter,
+		LogLevel: level,
+		Ready:    readyFile(c.String("ready-file")),
+		Client:   clientProgram(),
+		NoOpen:   !haveOpener(),
 	})
 	if e, ok := stopsignal.Cause(ctx); err == nil && ok {
 		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: %v\n", e)
 	}
+	if errors.Is(err, sim.ErrOutputClosed) {
+		// The reader had what it wanted: a stop, not a failure.
+		fmt.Fprintf(c.App.ErrWriter, "astcti-sim: stopped: %v\n", err)
+		return nil
+	}
 	return err
+}
+
+// clientProgram returns the astcti program beside this one, as the user
+// types it from the working directory (sim.ClientProgram).
+func clientProgram() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if p, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = p
+	}
+	wd, _ := os.Getwd()
+	return sim.ClientProgram(exe, wd)
+}
+
+// haveOpener reports whether this machine has the program that opens
+// URLs in a browser, which the user's own seat client would run for its
+// screen pops (seatclient.OpenerCommand).
+func haveOpener() bool {
+	name, _, err := seatclient.OpenerCommand(runtime.GOOS, "")
+	if err != nil {
+		return false
+	}
+	_, err = exec.LookPath(name)
+	return err == nil
 }
 
 // readyFile returns a Ready hook that writes the simulation's addresses

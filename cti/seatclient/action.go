@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os/exec"
 	"path/filepath"
@@ -117,15 +118,17 @@ func (r *Runner) Perform(ev *seatproto.Event) ActionResult {
 	}
 	switch a.Type {
 	case seatproto.ActionApplication:
-		r.application(&res, a)
+		r.application(&res, a, ev.Call.Service)
 	case seatproto.ActionBrowser:
-		r.browser(&res, a)
+		r.browser(&res, a, ev.Call.Service)
 	default:
 		res.Outcome, res.Err = Refused, fmt.Errorf("unknown action type %q", a.Type)
 	}
 	switch res.Outcome {
 	case Refused, Failed:
-		log.Warn("action not performed", "outcome", res.Outcome, "err", res.Err)
+		// The caller reports the result (the client as a NoteAction,
+		// which astcti client prints): said once, there, not here too.
+		log.Debug("action not performed", "outcome", res.Outcome, "err", res.Err)
 	case Started:
 		log.Info("action performed", "outcome", res.Outcome, "program", res.Program, "pid", res.PID)
 	case Opened:
@@ -136,7 +139,7 @@ func (r *Runner) Perform(ev *seatproto.Event) ActionResult {
 	return res
 }
 
-func (r *Runner) application(res *ActionResult, a *seatproto.Action) {
+func (r *Runner) application(res *ActionResult, a *seatproto.Action, service string) {
 	res.Program = a.Application
 	if a.Application == "" {
 		res.Outcome, res.Err = Refused, errors.New("no program")
@@ -155,10 +158,10 @@ func (r *Runner) application(res *ActionResult, a *seatproto.Action) {
 		res.Outcome, res.Err = Refused, errors.New("batch files (.bat, .cmd) run through cmd.exe and are not started")
 		return
 	}
-	r.start(res, cmd, a.Application)
+	r.start(res, cmd, a.Application, service)
 }
 
-func (r *Runner) browser(res *ActionResult, a *seatproto.Action) {
+func (r *Runner) browser(res *ActionResult, a *seatproto.Action, service string) {
 	res.URL = a.Application
 	if err := seatproto.CheckURL(a.Application); err != nil {
 		res.Outcome, res.Err = Refused, err
@@ -174,14 +177,18 @@ func (r *Runner) browser(res *ActionResult, a *seatproto.Action) {
 		return
 	}
 	res.Outcome = Opened
-	r.start(res, exec.Command(name, args...), name)
+	r.start(res, exec.Command(name, args...), name, service)
 }
 
 // start starts cmd, detached from the client's terminal signals and with
-// no standard streams, and a goroutine that waits for it.
-func (r *Runner) start(res *ActionResult, cmd *exec.Cmd, name string) {
+// no standard streams, and a goroutine that waits for it. A program that
+// is not there fails with a *NotFoundError.
+func (r *Runner) start(res *ActionResult, cmd *exec.Cmd, name, service string) {
 	detach(cmd)
 	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			err = &NotFoundError{Program: name, Service: service, Opener: res.Type == seatproto.ActionBrowser, Err: err}
+		}
 		res.Outcome, res.Err = Failed, err
 		return
 	}
@@ -200,6 +207,36 @@ func (r *Runner) start(res *ActionResult, cmd *exec.Cmd, name string) {
 		log.Info("program ended", "status", 0)
 	}()
 }
+
+// NotFoundError is the error of an action whose program is not on this
+// PC: the service's application, or the platform's URL opener (Opener)
+// for a browser action. Its message says which program, for which
+// service, and what to change.
+type NotFoundError struct {
+	Program string
+	Service string // the call's service, "" when the server sent none
+	Opener  bool
+	Err     error // os/exec's
+}
+
+func (e *NotFoundError) Error() string {
+	where := "not in the PATH"
+	if strings.ContainsAny(e.Program, `/\`) {
+		where = "no such file"
+	}
+	service := "the service"
+	if e.Service != "" {
+		service = "service " + strconv.Quote(e.Service)
+	}
+	if e.Opener {
+		return fmt.Sprintf("%q, which opens the URLs of browser actions, is not on this PC (%s): install it, or start the client with --no-open to print the URLs of %s instead",
+			e.Program, where, service)
+	}
+	return fmt.Sprintf("the program %q of %s is not on this PC (%s): install it, or change the application of %s in the configuration",
+		e.Program, service, where, service)
+}
+
+func (e *NotFoundError) Unwrap() error { return e.Err }
 
 // Wait waits until every process the Runner started has ended, or until
 // ctx is done (a program the operator still uses keeps running; only its

@@ -1,8 +1,10 @@
 package seatclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,6 +219,44 @@ func TestOpenerCommand(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.name, name, "OpenerCommand(%q): program", tc.goos)
 			assert.Equal(t, tc.args, args, "OpenerCommand(%q): arguments", tc.goos)
+		})
+	}
+}
+
+// TestRunnerNotFound: a program that is not on this PC (the service's
+// application, or the URL opener) is said once, by the result the client
+// prints, and clearly: which program, which service, what to change. The
+// Runner's own log does not say it again (it used to: a warning, then
+// the same error in the client's output).
+func TestRunnerNotFound(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	tests := []struct {
+		name string
+		typ  string
+		app  string
+		want string
+	}{
+		{"application", seatproto.ActionApplication, "crm-lookup",
+			`the program "crm-lookup" of service "support" is not on this PC (not in the PATH): install it, or change the application of service "support" in the configuration`},
+		{"application by its path", seatproto.ActionApplication, "/nonexistent/crm-lookup",
+			`the program "/nonexistent/crm-lookup" of service "support" is not on this PC (no such file): install it, or change the application of service "support" in the configuration`},
+		{"URL opener", seatproto.ActionBrowser, "http://crm.example/",
+			`"xdg-open", which opens the URLs of browser actions, is not on this PC (not in the PATH): install it, or start the client with --no-open to print the URLs of service "support" instead`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			r := &Runner{GOOS: "linux", Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			ev := link("1", tc.typ, tc.app, "--customer 98765")
+			ev.Call.Service = "support"
+			res := r.Perform(ev)
+			assert.Equal(t, Failed, res.Outcome)
+			var nf *NotFoundError
+			require.ErrorAs(t, res.Err, &nf)
+			assert.Equal(t, tc.want, res.Err.Error())
+			assert.Empty(t, logs.String(), "the client's output says it; the log does not say it again")
+			assert.Equal(t, "15:04:05 action: failed "+tc.typ+" "+map[bool]string{true: tc.app + " --customer 98765", false: tc.app}[tc.typ == seatproto.ActionApplication]+": "+tc.want,
+				FormatText(Note{Kind: NoteAction, Time: time.Date(2026, 1, 1, 15, 4, 5, 0, time.Local), Action: &res}))
 		})
 	}
 }

@@ -94,14 +94,8 @@ func setManager(ctx context.Context, users *config.Users, userid, password strin
 	if err != nil {
 		return err
 	}
-	if err := users.SetPassword(ctx, userid, password); err != nil {
-		return err
-	}
-	if !usr.Enabled {
-		usr.Enabled = true
-		return users.Update(ctx, usr)
-	}
-	return nil
+	usr.Enabled = true
+	return users.Save(ctx, &usr, password) // the password and enabled at once
 }
 
 // serve serves the configurator until ctx is done; admin is the URL of the

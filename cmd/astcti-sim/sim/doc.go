@@ -5,11 +5,16 @@
 //
 // Run starts the parts in order and stops them in the reverse order:
 //
+//   - the listen addresses: a default one (Config.Defaults) that is taken
+//     is said with what has it, if a probe can tell (ports.go), and
+//     replaced by a free port;
 //   - the configuration: config.Demo with every operator a member of every
 //     service at penalty 1, more operators for Config.Seats, and the free
 //     operator carol (seat 00:11:22:33:44:03, phone SIP/203) kept for the
-//     user's own seat client; written as a snapshot into the data
-//     directory;
+//     user's own seat client, and its screen pops pointed at the demo CRM
+//     (crm.go: a page on a free port of 127.0.0.1 that shows the call's
+//     data, instead of crm.example and a crm-lookup program no machine
+//     has); written as a snapshot into the data directory;
 //   - with Config.ConfiguratorListen, the web configurator's listener and
 //     databases (configurator.go): the working database replaced by that
 //     snapshot's configuration, the manager user admin given a new random
@@ -31,7 +36,8 @@
 //
 // Goroutines: Run's own (the loop: start of the traffic, the phones'
 // behaviour, the end), the PBX's clock, the manager and control servers,
-// the CTI server's Run, the configurator's Serve, the view's run, and per
+// the CTI server's Run, the configurator's Serve, the demo CRM's
+// Serve (and net/http's per connection), the view's run, and per
 // simulated seat its run and the reader of its connection. Run waits for
 // every one of them. The view owns everything it shows; the seats hand it
 // reports through a channel, and it reads the PBX's state itself

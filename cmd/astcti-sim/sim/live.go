@@ -48,12 +48,16 @@ func (v *view) frame(now time.Time, w, h int) []row {
 	if in.Control != "" {
 		control = " · control API " + in.Control
 	}
+	for _, n := range in.Notes {
+		add(false, "note       %s", n)
+	}
 	add(false, "fake PBX   AMI %s (user %s, secret %s)%s", in.AMI, in.AMIUser, in.AMISecret, control)
 	admin := ""
 	if in.Admin != "" {
 		admin = " · admin " + in.Admin
 	}
 	add(false, "server     seats %s%s · configuration %s", in.Seats, admin, in.DataDir)
+	add(false, "demo CRM   %s (the page the screen pops open)", in.CRM)
 	if c := in.Configurator; c != nil {
 		add(false, "configure  %s (user %s, password %s)", c.URL, c.User, c.Password)
 	}
@@ -63,6 +67,10 @@ func (v *view) frame(now time.Time, w, h int) []row {
 	add(false, "your seat  carol (password carol) is yours: connect your own seat client with")
 	add(false, "  %s", in.ClientCommand())
 	rs[len(rs)-1].wrap = wrapShell
+	if h := in.ClientHint(); h != "" {
+		add(false, "  (%s)", h)
+		rs[len(rs)-1].wrap = wrapText
+	}
 	add(false, "")
 
 	add(true, "%-14s %-9s %-22s %5s  %s", "SEAT", "PHONE", "STATE", "POPS", "LAST SCREEN POP")

@@ -67,6 +67,12 @@ type Config struct {
 	// With a configurator the server also serves its admin endpoints, on
 	// a free port of 127.0.0.1, for the configurator to read.
 	ConfiguratorListen string
+	// Defaults marks the addresses above that are defaults, not the
+	// user's choice: when one is taken, the simulation says by what kind
+	// of program if it can tell (Info.Notes) and listens on a free port
+	// of the same host instead. A taken address that is not a default is
+	// an error.
+	Defaults Defaults
 
 	// DataDir holds the server's configuration (a snapshot is written at
 	// each start), the configurator's databases (in its "configurator"
@@ -89,33 +95,72 @@ type Config struct {
 
 	// Ready, when set, is called once every part listens.
 	Ready func(Info)
+
+	// Client is the astcti program the printed client command runs, as
+	// the user types it (ClientProgram: "bin/astcti"); "" when there is
+	// none, and the command then says how to build it (BuildClient).
+	Client string
+	// NoOpen adds --no-open to the printed client command, so that its
+	// screen pops print their URL: there is no URL opener on this machine
+	// (seatclient.OpenerCommand; a PBX's host has often no desktop).
+	NoOpen bool
 }
 
 // Info says where each part of a running simulation listens.
 type Info struct {
-	Dialect   string     `json:"dialect"`
-	Rate      string     `json:"rate"`
-	Seed      int64      `json:"seed"`
-	AMI       string     `json:"ami"`
-	AMIUser   string     `json:"amiUser"`
-	AMISecret string     `json:"amiSecret"`
-	Seats     string     `json:"seats"`
-	Control   string     `json:"control,omitempty"` // URL of the control API
-	Admin     string     `json:"admin,omitempty"`   // URL of the server's admin endpoints
-	DataDir   string     `json:"dataDir"`
-	LogFile   string     `json:"logFile,omitempty"`
-	Free      Operator   `json:"free"`      // the operator kept for the user
+	Dialect   string   `json:"dialect"`
+	Rate      string   `json:"rate"`
+	Seed      int64    `json:"seed"`
+	AMI       string   `json:"ami"`
+	AMIUser   string   `json:"amiUser"`
+	AMISecret string   `json:"amiSecret"`
+	Seats     string   `json:"seats"`
+	Control   string   `json:"control,omitempty"` // URL of the control API
+	Admin     string   `json:"admin,omitempty"`   // URL of the server's admin endpoints
+	DataDir   string   `json:"dataDir"`
+	LogFile   string   `json:"logFile,omitempty"`
+	Free      Operator `json:"free"` // the operator kept for the user
+	// Client is the astcti program of ClientCommand; "" when there is
+	// none yet (see Config.Client).
+	Client    string     `json:"client,omitempty"`
 	Simulated []Operator `json:"simulated"` // the operators the simulation plays
 
 	// Configurator is where the web configurator serves and its login;
 	// nil without one.
 	Configurator *ConfiguratorInfo `json:"configurator,omitempty"`
+
+	// CRM is the demo CRM's URL, the page the screen pops open.
+	CRM string `json:"crm"`
+	// NoOpen adds --no-open to ClientCommand (Config.NoOpen).
+	NoOpen bool `json:"noOpen,omitempty"`
+
+	// Notes says which default addresses were taken, by what, and that
+	// a free port was taken instead (Config.Defaults).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // ClientCommand is the command that connects the user's own seat client.
+// Without a Client it runs bin/astcti, which BuildClient builds.
 func (in Info) ClientCommand() string {
-	return fmt.Sprintf("astcti client --server %s --user %s --password %s --mac %s",
-		in.Seats, in.Free.Name, in.Free.Password, in.Free.MAC)
+	prog := in.Client
+	if prog == "" {
+		prog = "bin/astcti"
+	}
+	cmd := fmt.Sprintf("%s client --server %s --user %s --password %s --mac %s",
+		prog, in.Seats, in.Free.Name, in.Free.Password, in.Free.MAC)
+	if in.NoOpen {
+		cmd += " --no-open"
+	}
+	return cmd
+}
+
+// ClientHint says how to get the program of ClientCommand when there is
+// none yet; "" when there is one.
+func (in Info) ClientHint() string {
+	if in.Client != "" {
+		return ""
+	}
+	return "build it first, from the source tree: " + BuildClient
 }
 
 // Run runs a simulation until ctx is done or cfg.Duration has passed: the
@@ -124,7 +169,8 @@ func (in Info) ClientCommand() string {
 // traffic. It then stops everything: the seats send QUIT, the server
 // removes the queue memberships, and Run returns nil once every goroutine
 // it started has ended. It returns an error when a part cannot start or
-// fails.
+// fails, and one wrapping ErrOutputClosed when it stopped because cfg.Out
+// could not be written.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Rate == "" {
 		cfg.Rate = "12/min"
@@ -151,7 +197,8 @@ func Run(ctx context.Context, cfg Config) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	s := &simulation{cfg: cfg, dir: dir, traffic: traffic, ops: Operators(cfg.Seats)}
+	s := &simulation{cfg: cfg, dir: dir, traffic: traffic, ops: Operators(cfg.Seats), out: newOutput(cfg.Out)}
+	s.cfg.Out = s.out
 	logOut := cfg.Log
 	if cfg.Live {
 		f, err := os.OpenFile(filepath.Join(dir, "sim.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -179,6 +226,7 @@ type simulation struct {
 	phones  *phones // run's goroutine only
 	traffic *scenarios.Scenario
 	model   *config.Model
+	out     *output // cfg.Out is it
 
 	wg sync.WaitGroup // every goroutine run starts
 }
@@ -186,9 +234,17 @@ type simulation struct {
 func (s *simulation) run(ctx context.Context) error {
 	defer s.wg.Wait()
 	var err error
+	notes := s.pickAddrs()
 	if s.model, err = configModel(s.ops); err != nil {
 		return err
 	}
+	crm, err := startCRM()
+	if err != nil {
+		return fmt.Errorf("demo CRM: %w", err)
+	}
+	s.wg.Go(crm.serve)
+	defer crm.stop()
+	withCRM(s.model, crm.URL)
 	snapshot, err := config.WriteSnapshot(ctx, s.dir, s.model)
 	if err != nil {
 		return err
@@ -218,7 +274,8 @@ func (s *simulation) run(ctx context.Context) error {
 	info := Info{
 		Dialect: s.cfg.Dialect.String(), Rate: s.cfg.Rate, Seed: s.cfg.Seed,
 		AMIUser: AMIUser, AMISecret: AMISecret, DataDir: s.dir, LogFile: s.logFile,
-		Free: FreeOperator, Simulated: s.ops,
+		Free: FreeOperator, Simulated: s.ops, Client: s.cfg.Client,
+		Notes: notes, CRM: crm.URL, NoOpen: s.cfg.NoOpen,
 	}
 	stopPBX, err := s.startPBX(pbx, &info)
 	if err != nil {
@@ -358,6 +415,8 @@ func (s *simulation) loop(ctx context.Context, pbx *fakeami.PBX, loggedIn <-chan
 			return serverEnded(err)
 		case err := <-cfgDone:
 			return configuratorEnded(err)
+		case <-s.out.failed:
+			return s.out.Err()
 		case <-traffic.C:
 			if s.traffic != nil {
 				change = s.traffic
@@ -395,9 +454,33 @@ func (s *simulation) waitSeats(ctx context.Context, end <-chan time.Time, logged
 			return true, serverEnded(err)
 		case err := <-cfgDone:
 			return true, configuratorEnded(err)
+		case <-s.out.failed:
+			return true, s.out.Err()
 		}
 	}
 	return false, nil
+}
+
+// pickAddrs replaces each default address that is taken by a free port
+// of its host (pickAddr) and returns the notes that say so.
+func (s *simulation) pickAddrs() []string {
+	var notes []string
+	for _, a := range []struct {
+		p         part
+		addr      *string
+		isDefault bool
+	}{
+		{partAMI, &s.cfg.AMIListen, s.cfg.Defaults.AMI},
+		{partSeat, &s.cfg.SeatListen, s.cfg.Defaults.Seat},
+		{partControl, &s.cfg.ControlListen, s.cfg.Defaults.Control},
+		{partConfigurator, &s.cfg.ConfiguratorListen, s.cfg.Defaults.Configurator},
+	} {
+		var note string
+		if *a.addr, note = pickAddr(a.p, *a.addr, a.isDefault); note != "" {
+			notes = append(notes, note)
+		}
+	}
+	return notes
 }
 
 // startPBX starts the fake PBX's manager interface and control API, and
@@ -430,6 +513,9 @@ func (s *simulation) startPBX(pbx *fakeami.PBX, info *Info) (stop func(), err er
 // view.
 func (s *simulation) printInfo(in Info) {
 	out := s.cfg.Out
+	for _, n := range in.Notes {
+		fmt.Fprintf(out, "astcti-sim: %s\n", n)
+	}
 	control := ""
 	if in.Control != "" {
 		control = ", control API on " + in.Control
@@ -440,6 +526,7 @@ func (s *simulation) printInfo(in Info) {
 		admin = ", admin endpoints on " + in.Admin
 	}
 	fmt.Fprintf(out, "astcti-sim: CTI server: seats on %s%s, configuration in %s\n", in.Seats, admin, in.DataDir)
+	fmt.Fprintf(out, "astcti-sim: demo CRM, the page the screen pops open: %s\n", in.CRM)
 	if c := in.Configurator; c != nil {
 		fmt.Fprintf(out, "astcti-sim: configurator: %s (user %s, password %s)\n", c.URL, c.User, c.Password)
 	}
@@ -452,6 +539,9 @@ func (s *simulation) printInfo(in Info) {
 	}
 	fmt.Fprintf(out, "astcti-sim: simulated seats: %s\n", strings.Join(names, ", "))
 	fmt.Fprintf(out, "astcti-sim: your seat: %s\n", in.ClientCommand())
+	if h := in.ClientHint(); h != "" {
+		fmt.Fprintf(out, "astcti-sim: (no astcti program beside astcti-sim: %s)\n", h)
+	}
 	rate := in.Rate + " into sales (101) and support (102, queue astcti-queue)"
 	if in.Rate == "0" {
 		rate = "none after the first calls"

@@ -119,7 +119,7 @@ func TestRun(t *testing.T) {
 			carol.Expect(`^<event id="Link"><call><uniqueid>[0-9.]+</uniqueid><channel>SIP/203-[0-9a-f]+</channel><calleridnum>7\d{3}</calleridnum>.*<service>support</service><queue>astcti-queue</queue><appdata><data key="customer_id">98765</data></appdata>`)
 
 			s.waitOutput(t,
-				`(?m)^\d\d:\d\d:\d\d alice Link caller=7\d{3} service=(support customer_id=98765 app="crm-lookup --customer 98765 --caller 7\d{3}"|sales calldata=12345 url=\S+)$`,
+				`(?m)^\d\d:\d\d:\d\d alice Link caller=7\d{3} service=(support customer_id=98765 url=http://127\.0\.0\.1:\d+/customer\?id=98765&caller=7\d{3}&name=Caller\+7\d{3}|sales calldata=12345 url=http://127\.0\.0\.1:\d+/sales\S+)$`,
 				`(?m)^\d\d:\d\d:\d\d bob Link caller=7\d{3} service=(support customer_id=98765|sales calldata=12345) `,
 				`(?m)^\d\d:\d\d:\d\d call 7\d{3} in: support \(102\)$`,
 			)
@@ -188,4 +188,29 @@ func TestRunErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestRunOutputClosed: a write to an output whose reader has gone stops
+// the simulation as Ctrl-C does, with ErrOutputClosed, and its temporary
+// data directory is removed.
+func TestRunOutputClosed(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer w.Close()
+	r.Close()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), Config{Rate: "0", Seats: 1, Seed: 1, Duration: time.Minute, Out: w})
+	}()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrOutputClosed)
+	case <-time.After(ctitest.Wait):
+		t.Fatalf("Run did not stop within %v of its output closing", ctitest.Wait)
+	}
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the temporary data directory is removed")
 }

@@ -82,7 +82,8 @@ func testView(out *bytes.Buffer, live bool) *view {
 		Seats: "127.0.0.1:5039", Control: "http://127.0.0.1:5080", DataDir: "/tmp/astcti-sim-1",
 		Admin:        "http://127.0.0.1:40001",
 		Configurator: &ConfiguratorInfo{URL: "http://127.0.0.1:8080/", User: "admin", Password: "abcd-efgh-jkmn-pqrs"},
-		Free:         FreeOperator, Simulated: Operators(2),
+		Free:         FreeOperator, Simulated: Operators(2), Client: "bin/astcti", CRM: "http://127.0.0.1:40002/",
+		Notes: []string{"127.0.0.1:5039 is taken by an astcti server's seat listener: the CTI server's seat listener is on a free port instead"},
 	}
 	services := map[string]string{"astcti-service": "sales", "astcti-queue-service": "support"}
 	v := newView(out, live, testState, info, services)
@@ -147,7 +148,9 @@ func TestFrame(t *testing.T) {
 		`(?m)^astcti-sim · up 1:15 · dialect modern · 12/min calls · seed 42 · Ctrl-C stops$`,
 		`(?m)^server     seats 127\.0\.0\.1:5039 · admin http://127\.0\.0\.1:40001 · configuration /tmp/astcti-sim-1$`,
 		`(?m)^configure  http://127\.0\.0\.1:8080/ \(user admin, password abcd-efgh-jkmn-pqrs\)$`,
-		`(?m)^your seat  carol \(password carol\) is yours: connect your own seat client with\n  astcti client --server 127\.0\.0\.1:5039 --user carol --password carol --mac 00:11:22:33:44:03$`,
+		`(?m)^note       127\.0\.0\.1:5039 is taken by an astcti server's seat listener: the CTI server's seat$`,
+		`(?m)^demo CRM   http://127\.0\.0\.1:40002/ \(the page the screen pops open\)$`,
+		`(?m)^your seat  carol \(password carol\) is yours: connect your own seat client with\n  bin/astcti client --server 127\.0\.0\.1:5039 --user carol --password carol --mac 00:11:22:33:44:03$`,
 		`(?m)^alice +SIP/201 +on call 7123 +1  \d\d:\d\d:\d\d 7123 support$`,
 		`(?m)^bob +SIP/202 +paused \(lunch\) +0 *$`,
 		`(?m)^carol \(you\) +SIP/203 +logged in, ringing$`,
@@ -167,7 +170,7 @@ func TestFrame(t *testing.T) {
 	// still be copied and pasted.
 	var cmd []string
 	for _, r := range v.frame(now, 80, 24) {
-		if strings.HasPrefix(r.text, "  astcti client") || len(cmd) > 0 && strings.HasPrefix(r.text, "    ") {
+		if strings.HasPrefix(r.text, "  bin/astcti client") || len(cmd) > 0 && strings.HasPrefix(r.text, "    ") {
 			cmd = append(cmd, r.text)
 		}
 	}
