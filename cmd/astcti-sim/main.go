@@ -175,16 +175,27 @@ func clientProgram() string {
 	return sim.ClientProgram(exe, wd)
 }
 
-// haveOpener reports whether this machine has the program that opens
-// URLs in a browser, which the user's own seat client would run for its
-// screen pops (seatclient.OpenerCommand).
-func haveOpener() bool {
-	name, _, err := seatclient.OpenerCommand(runtime.GOOS, "")
+// haveOpener reports whether this machine can open URLs in a browser, as
+// the user's own seat client would for its screen pops
+// (seatclient.OpenerCommand).
+func haveOpener() bool { return canOpen(runtime.GOOS, exec.LookPath, os.Getenv) }
+
+// canOpen reports whether the opener of goos is installed and, where it
+// is xdg-open, has a desktop to open a browser on: without DISPLAY or
+// WAYLAND_DISPLAY (a PBX's host reached by ssh) it fails (exit status 3)
+// unless BROWSER names a program, such as a text browser.
+func canOpen(goos string, lookPath func(string) (string, error), getenv func(string) string) bool {
+	name, _, err := seatclient.OpenerCommand(goos, "")
 	if err != nil {
 		return false
 	}
-	_, err = exec.LookPath(name)
-	return err == nil
+	if _, err := lookPath(name); err != nil {
+		return false
+	}
+	if name != "xdg-open" {
+		return true
+	}
+	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" || getenv("BROWSER") != ""
 }
 
 // readyFile returns a Ready hook that writes the simulation's addresses
