@@ -226,4 +226,3 @@ func (h *Handler) routes() {
 	})
 	h.handler = h.securityHeaders(http.NewCrossOriginProtection().Handler(h.gate(mux)))
 }
-
