@@ -88,7 +88,7 @@ func (p *consoleProblems) list() []string {
 // browser is one headless Chromium on one configurator (an env), for one
 // test: stopped at the test's end or after a minute, whichever is first.
 type browser struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	base     string // the configurator's URL, on 127.0.0.1
 	problems *consoleProblems

@@ -54,7 +54,7 @@ func (s *syncBuffer) String() string {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	h     *Handler
 	srv   *httptest.Server
 	store *config.Store
@@ -62,7 +62,7 @@ type env struct {
 	log   *syncBuffer
 }
 
-func newEnv(t *testing.T, mutate ...func(*Config)) *env {
+func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
