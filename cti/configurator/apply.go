@@ -31,7 +31,7 @@ const (
 	rollbackPath = "/apply/rollback"
 )
 
-func (h *Handler) applyRoutes(mux *http.ServeMux) {
+func (h *Handler) applyRoutes(mux *routeMux) {
 	mux.HandleFunc("GET "+applyPath, func(w http.ResponseWriter, r *http.Request) { h.showApply(w, r, http.StatusOK, nil) })
 	mux.HandleFunc("POST "+applyPath, h.apply)
 	mux.HandleFunc("GET "+rollbackPath, func(w http.ResponseWriter, r *http.Request) {

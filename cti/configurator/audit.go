@@ -161,7 +161,7 @@ type auditPage struct {
 	Older string
 }
 
-func (h *Handler) auditRoutes(mux *http.ServeMux) {
+func (h *Handler) auditRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /audit", h.auditList)
 }
 

@@ -58,6 +58,85 @@ func TestAuthRequired(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, c.get("/assets/").StatusCode, "no directory listing")
 }
 
+// TestEveryRouteNeedsLogin: every route the configurator registers, but
+// the login, password-lost and reset pages and the assets, sends a request
+// without a session to the login page, whatever its method, and changes
+// nothing. The routes are those of the handler itself, so a route added
+// later is checked too.
+func TestEveryRouteNeedsLogin(t *testing.T) {
+	e := newEnv(t)
+	s := e.addSeat(seatA)
+	id := itoa(s.ID)
+	public := map[string]bool{"GET /login": true, "POST /login": true, "GET /password-lost": true, "POST /password-lost": true,
+		"GET /password-reset": true, "POST /password-reset": true, "GET /assets/": true}
+	c := e.client()
+	checked := 0
+	for _, pattern := range e.h.mux.patterns {
+		if public[pattern] {
+			continue
+		}
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok { // the catch-all "/"
+			method, path = http.MethodGet, "/no-such-page"
+		}
+		path = strings.NewReplacer("{id}", id, "{$}", "").Replace(path)
+		t.Run(pattern, func(t *testing.T) {
+			var r resp
+			if method == http.MethodPost {
+				r = c.post(path, "mac", "00:11:22:33:44:99", "interface", "SIP/299", "userid", "mallory", "fullname", "M",
+					"password", "long enough password", "password2", "long enough password")
+			} else {
+				r = c.get(path)
+			}
+			assert.Equal(t, http.StatusSeeOther, r.StatusCode, r.body)
+			assert.Equal(t, "/login", r.Header.Get("Location"))
+		})
+		checked++
+	}
+	assert.Greater(t, checked, 25, "the routes are read from the handler")
+	assert.Len(t, e.model().Seats, 1, "nothing was changed without a session")
+	assert.Empty(t, e.snapshots(), "nothing applied")
+	users, err := e.users.List(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, users, 1, "no manager user added")
+}
+
+// TestEveryFormNeedsCSRF: every POST route the configurator registers
+// refuses a logged-in request without the session's CSRF token, and
+// changes nothing; the login, password-lost and reset forms refuse one
+// without the double-submit token.
+func TestEveryFormNeedsCSRF(t *testing.T) {
+	e := newEnv(t)
+	s := e.addSeat(seatA)
+	id := itoa(s.ID)
+	c := e.loggedIn()
+	anon := e.client()
+	anon.get("/login") // the double-submit cookie, but no token in the form
+	checked := 0
+	for _, pattern := range e.h.mux.patterns {
+		path, ok := strings.CutPrefix(pattern, http.MethodPost+" ")
+		if !ok {
+			continue
+		}
+		path = strings.ReplaceAll(path, "{id}", id)
+		who := c
+		if path == "/login" || path == "/password-lost" || path == "/password-reset" {
+			who = anon
+		}
+		t.Run(pattern, func(t *testing.T) {
+			r := who.post(path, "csrf", "-", "mac", "00:11:22:33:44:99", "interface", "SIP/299", "version", itoa(s.Version),
+				"userid", testUser, "password", testPassword)
+			assert.Equal(t, http.StatusForbidden, r.StatusCode, r.body)
+			assert.Contains(t, r.body, "security token (CSRF) is missing, wrong or expired")
+		})
+		checked++
+	}
+	assert.Greater(t, checked, 15, "the routes are read from the handler")
+	assert.Equal(t, []string{seatA.MAC}, macs(e.model()), "nothing changed")
+	assert.Empty(t, e.snapshots(), "nothing applied")
+	assert.Equal(t, http.StatusOK, c.get("/seats").StatusCode, "still logged in")
+}
+
 // TestLoginLogout: a wrong password shows the error on the login page; a
 // good one opens a session in an HttpOnly, SameSite=Strict cookie and the
 // pages; logout ends it.

@@ -36,7 +36,7 @@ const (
 // before the next request reads it again. Tests shrink or grow it.
 var LiveCacheTTL = time.Second
 
-func (h *Handler) liveRoutes(mux *http.ServeMux) {
+func (h *Handler) liveRoutes(mux *routeMux) {
 	h.live = &liveCache{admin: strings.TrimSuffix(h.cfg.ServerAdmin, "/"), log: h.log}
 	mux.HandleFunc("GET "+livePath, func(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, "live", "Live", livePath, h.liveView(r.Context()))

@@ -192,7 +192,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 }
 
 func (h *Handler) routes() {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
 	h.mux = mux
 	assets, _ := fs.Sub(assetFS, "assets")
 	files := http.FileServerFS(assets)
@@ -225,4 +225,21 @@ func (h *Handler) routes() {
 		h.fail(w, r, http.StatusNotFound, "There is no page at this address.")
 	})
 	h.handler = h.securityHeaders(http.NewCrossOriginProtection().Handler(h.gate(mux)))
+}
+
+// routeMux is the configurator's ServeMux, which keeps the pattern of
+// every route, so that a test can ask each one for a login: a route added
+// later cannot be left out of it.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, handler http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, handler)
+}
+
+func (m *routeMux) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(handler))
 }

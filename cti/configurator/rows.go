@@ -103,7 +103,7 @@ type rowPage[T any] struct {
 	Extra   any
 }
 
-func (m *rowModule[T]) routes(h *Handler, mux *http.ServeMux) {
+func (m *rowModule[T]) routes(h *Handler, mux *routeMux) {
 	mux.HandleFunc("GET "+m.path, func(w http.ResponseWriter, r *http.Request) {
 		m.show(h, w, r, http.StatusOK, m.query(r.URL.Query()), rowPage[T]{})
 	})

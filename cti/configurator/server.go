@@ -79,7 +79,7 @@ type Handler struct {
 	resets   *resets
 	live     *liveCache // the Live module's reading of the server
 	pages    map[string]*template.Template
-	mux      *http.ServeMux
+	mux      *routeMux
 	handler  http.Handler
 }
 
