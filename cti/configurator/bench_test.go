@@ -76,7 +76,9 @@ func benchPage(b *testing.B, path string, edit func(*config.Model)) {
 func BenchmarkOperatorsList(b *testing.B) { benchPage(b, "/operators", nil) }
 
 // BenchmarkOperatorsSearch is the same list filtered and sorted.
-func BenchmarkOperatorsSearch(b *testing.B) { benchPage(b, "/operators?q=op01&sort=fullname&dir=desc", nil) }
+func BenchmarkOperatorsSearch(b *testing.B) {
+	benchPage(b, "/operators?q=op01&sort=fullname&dir=desc", nil)
+}
 
 // BenchmarkApplyPage is the Apply page of a large centre after every
 // operator's penalty changed in one service: the whole configuration
