@@ -539,15 +539,15 @@ func (h *Handler) serverState(ctx context.Context, files []config.SnapshotFile) 
 // when the server is not healthy: the body says why).
 func readServerHealth(ctx context.Context, url string) (serverHealth, error) {
 	var out serverHealth
-	err := readServerJSON(ctx, url, "health", &out)
+	err := readServerJSON(ctx, url, "health", maxServerBody, &out)
 	return out, err
 }
 
 // readServerJSON GETs url, an admin endpoint of the server, and decodes
-// its JSON answer of maxServerBody at most into out; what names it in
+// its JSON answer of limit bytes at most into out; what names it in
 // errors. A 503 is an answer (the server is not healthy: /healthz's body
 // says why) unless its body is the error of a hub that did not answer.
-func readServerJSON(ctx context.Context, url, what string, out any) error {
+func readServerJSON(ctx context.Context, url, what string, limit int64, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -558,12 +558,12 @@ func readServerJSON(ctx context.Context, url, what string, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxServerBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return fmt.Errorf("reading the answer: %w", err)
 	}
-	if int64(len(body)) > maxServerBody {
-		return fmt.Errorf("answer larger than %d bytes", maxServerBody)
+	if int64(len(body)) > limit {
+		return fmt.Errorf("answer larger than %d bytes", limit)
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
 		return fmt.Errorf("answer %s", resp.Status)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +32,21 @@ import (
 const (
 	livePath     = "/live"
 	liveJSONPath = "/live.json"
+	// liveMaxSeats is how many seats the page lists: a large centre's
+	// thousands are counted, and searched, not all drawn every 2 s.
+	liveMaxSeats = 500
+	// maxLiveQuery bounds the search text.
+	maxLiveQuery = 100
 )
+
+// liveQuery is the page's search text (?q=), trimmed and bounded.
+func liveQuery(r *http.Request) string {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > maxLiveQuery {
+		q = strings.ToValidUTF8(q[:maxLiveQuery], "")
+	}
+	return q
+}
 
 // LiveCacheTTL is how long a reading of the server serves every browser
 // before the next request reads it again. Tests shrink or grow it.
@@ -39,11 +55,11 @@ var LiveCacheTTL = time.Second
 func (h *Handler) liveRoutes(mux *routeMux) {
 	h.live = &liveCache{admin: strings.TrimSuffix(h.cfg.ServerAdmin, "/"), log: h.log}
 	mux.HandleFunc("GET "+livePath, func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, r, http.StatusOK, "live", "Live", livePath, h.liveView(r.Context()))
+		h.render(w, r, http.StatusOK, "live", "Live", livePath, h.liveView(r.Context(), liveQuery(r)))
 	})
 	mux.HandleFunc("GET "+liveJSONPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(h.liveView(r.Context())) // escapes <, > and & too
+		json.NewEncoder(w).Encode(h.liveView(r.Context(), liveQuery(r))) // escapes <, > and & too
 	})
 }
 
@@ -61,9 +77,21 @@ type liveView struct {
 	Checked string     `json:"checked,omitempty"`
 	Link    liveLink   `json:"link"`
 	Config  liveConfig `json:"config"`
-	Seats   []liveSeat `json:"seats"`
-	Calls   []liveCall `json:"calls"`
+	// Query is the search text; Src the JSON the script reads for it.
+	Query string `json:"query"`
+	Src   string `json:"-"`
+	// Seats are the first liveMaxSeats of the Matching seats logged in
+	// (those whose operator, MAC, interface or queue has Query), of
+	// SeatsTotal; Paused counts the paused among every seat.
+	Seats      []liveSeat `json:"seats"`
+	Matching   int        `json:"seats_matching"`
+	SeatsTotal int        `json:"seats_total"`
+	Paused     int        `json:"seats_paused"`
+	Calls      []liveCall `json:"calls"`
 }
+
+// More says that some matching seats are not listed.
+func (v liveView) More() bool { return v.Matching > len(v.Seats) }
 
 type liveLink struct {
 	Up        bool   `json:"up"`
@@ -105,8 +133,11 @@ type liveCall struct {
 }
 
 // liveView reads the server (through the cache) and makes the page's view.
-func (h *Handler) liveView(ctx context.Context) liveView {
-	v := liveView{Enabled: h.cfg.ServerAdmin != ""}
+func (h *Handler) liveView(ctx context.Context, query string) liveView {
+	v := liveView{Enabled: h.cfg.ServerAdmin != "", Query: query, Src: liveJSONPath}
+	if query != "" {
+		v.Src += "?q=" + url.QueryEscape(query)
+	}
 	if !v.Enabled {
 		return v
 	}
@@ -128,8 +159,18 @@ func (h *Handler) liveView(ctx context.Context) liveView {
 	if c.Refused != nil {
 		v.Config.RefusedFile, v.Config.Refused = c.Refused.File, c.Refused.Error
 	}
-	v.Seats = make([]liveSeat, 0, len(rd.status.Seats))
+	v.SeatsTotal = len(rd.status.Seats)
+	v.Seats = make([]liveSeat, 0, min(len(rd.status.Seats), liveMaxSeats))
 	for _, s := range rd.status.Seats {
+		if s.Paused {
+			v.Paused++
+		}
+		if !seatMatches(s, query) {
+			continue
+		}
+		if v.Matching++; len(v.Seats) == liveMaxSeats {
+			continue
+		}
 		ls := liveSeat{Operator: s.Operator, MAC: s.MAC, Interface: s.Interface, Paused: s.Paused, Pause: "Available",
 			Queues: make([]liveQueue, 0, len(s.Queues))}
 		switch {
@@ -156,6 +197,24 @@ func (h *Handler) liveView(ctx context.Context) liveView {
 		v.Calls = append(v.Calls, liveCall{Service: c.Service, Calls: c.Calls, Answered: c.Answered})
 	}
 	return v
+}
+
+// seatMatches reports whether query, ignoring case, is in the seat's
+// operator, MAC, interface or one of its queues; "" matches every seat.
+func seatMatches(s liveStatusSeat, query string) bool {
+	if query == "" {
+		return true
+	}
+	has := func(t string) bool { return containsFold(t, query) }
+	if has(s.Operator) || has(s.MAC) || has(s.Interface) {
+		return true
+	}
+	return slices.ContainsFunc(s.Queues, func(q liveStatusQueue) bool { return has(q.Queue) })
+}
+
+// containsFold reports whether sub is in s, ignoring case.
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
 // orText is s, or none when s is empty.
@@ -212,24 +271,28 @@ type liveHealth struct {
 // liveStatus is what the Live page reads of the server's /status
 // (cti/status.go, status).
 type liveStatus struct {
-	Seats []struct {
-		Operator     string    `json:"operator"`
-		MAC          string    `json:"mac"`
-		Interface    string    `json:"interface"`
-		Paused       bool      `json:"paused"`
-		PauseReason  string    `json:"pause_reason"`
-		PausedSince  time.Time `json:"paused_since"`
-		PausePending bool      `json:"pause_pending"`
-		Queues       []struct {
-			Queue string `json:"queue"`
-			State string `json:"state"`
-		} `json:"queues"`
-	} `json:"seats"`
+	Seats []liveStatusSeat `json:"seats"`
 	Calls []struct {
 		Service  string `json:"service"`
 		Calls    int    `json:"calls"`
 		Answered int    `json:"answered"`
 	} `json:"calls"`
+}
+
+type liveStatusSeat struct {
+	Operator     string            `json:"operator"`
+	MAC          string            `json:"mac"`
+	Interface    string            `json:"interface"`
+	Paused       bool              `json:"paused"`
+	PauseReason  string            `json:"pause_reason"`
+	PausedSince  time.Time         `json:"paused_since"`
+	PausePending bool              `json:"pause_pending"`
+	Queues       []liveStatusQueue `json:"queues"`
+}
+
+type liveStatusQueue struct {
+	Queue string `json:"queue"`
+	State string `json:"state"`
 }
 
 // liveRead is one reading of the server: its /healthz and /status, or why
@@ -306,9 +369,9 @@ func (c *liveCache) get(ctx context.Context) liveRead {
 // maxServerBody.
 func (c *liveCache) read(ctx context.Context) liveRead {
 	var rd liveRead
-	err := readServerJSON(ctx, c.admin+"/healthz", "health", &rd.health)
+	err := readServerJSON(ctx, c.admin+"/healthz", "health", maxServerBody, &rd.health)
 	if err == nil {
-		err = readServerJSON(ctx, c.admin+"/status", "status", &rd.status)
+		err = readServerJSON(ctx, c.admin+"/status", "status", maxStatusBody, &rd.status)
 	}
 	rd.at = time.Now()
 	if err != nil {

@@ -2,8 +2,10 @@ package configurator
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -134,6 +136,10 @@ type liveJSON struct {
 		Service         string
 		Calls, Answered int
 	}
+	Query      string
+	Matching   int `json:"seats_matching"`
+	SeatsTotal int `json:"seats_total"`
+	Paused     int `json:"seats_paused"`
 }
 
 func (c *client) live() liveJSON {
@@ -416,4 +422,51 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestLiveLargeCentre: a server with thousands of seats, whose /status is
+// larger than the health answer's bound, is read whole; the page counts
+// every seat and the paused ones, lists the first liveMaxSeats, and its
+// search narrows the list (operator, MAC, interface or queue, ignoring
+// case), the script reading the same search.
+func TestLiveLargeCentre(t *testing.T) {
+	const n = 3000
+	fake := newFakeAdmin(t, "astcti-1.db")
+	fake.edit(func(_, st map[string]any) {
+		seats := make([]any, n)
+		for i := range seats {
+			queue := "sales-q"
+			if i%3 == 0 {
+				queue = "Support-Q"
+			}
+			seats[i] = map[string]any{"seat": i, "remote": "192.0.2.1:4000", "operator": fmt.Sprintf("op%04d %s", i, strings.Repeat("x", 300)),
+				"mac": fmt.Sprintf("00:11:22:33:%02x:%02x", i>>8, i&0xff), "interface": fmt.Sprintf("SIP/%d", 1000+i),
+				"paused": i%10 == 0, "queues": []any{map[string]any{"queue": queue, "state": "confirmed"}}}
+		}
+		st["seats"] = seats
+	})
+	e := newEnv(t, func(c *Config) { c.ServerAdmin = fake.URL })
+	c := e.loggedIn()
+
+	v := c.live()
+	require.True(t, v.Reached, v.Error)
+	assert.Equal(t, n, v.SeatsTotal)
+	assert.Equal(t, n, v.Matching)
+	assert.Equal(t, n/10, v.Paused)
+	assert.Len(t, v.Seats, liveMaxSeats, "the first ones listed")
+
+	r := c.get("/live?q=support-q")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Contains(t, r.body, `<span id="seats-matching">1000</span> matching “support-q”`)
+	assert.Contains(t, r.body, `data-src="/live.json?q=support-q"`, "the script reads the same search")
+	assert.Contains(t, r.body, `<span id="seats-more">; the first 500 listed: search to narrow</span>`)
+
+	r = c.get("/live.json?q=" + url.QueryEscape("OP0007 "))
+	var one liveJSON
+	require.NoError(t, json.Unmarshal([]byte(r.body), &one))
+	assert.Equal(t, 1, one.Matching, "a search ignores case and the spaces around it")
+	require.Len(t, one.Seats, 1)
+	assert.Equal(t, "SIP/1007", one.Seats[0].Interface)
+	r = c.get("/live?q=op0007")
+	assert.Contains(t, r.body, `<span id="seats-more" hidden>`, "all listed")
 }

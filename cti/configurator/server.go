@@ -37,6 +37,9 @@ var (
 	// (--server-admin), and maxServerBody its answer.
 	ServerTimeout       = 3 * time.Second
 	maxServerBody int64 = 1 << 20
+	// maxStatusBody bounds the server's /status, which lists every seat
+	// logged in (about 250 bytes each): 64 MiB is some 250,000 seats.
+	maxStatusBody int64 = 64 << 20
 
 	// HTTP server bounds.
 	readHeaderTimeout = 10 * time.Second

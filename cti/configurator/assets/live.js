@@ -99,7 +99,10 @@
     show("config-refused", Boolean(v.config.refused));
     text("config-refused-file", v.config.refused_file || "");
     text("config-refused-error", v.config.refused || "");
-    text("seats-count", String(v.seats.length));
+    text("seats-count", String(v.seats_total));
+    text("seats-paused", String(v.seats_paused));
+    text("seats-matching", String(v.seats_matching));
+    show("seats-more", v.seats_matching > v.seats.length);
     fill("seats", v.seats, 6, "No seat logged in.", seat);
     fill("calls", v.calls, 3, "No call in progress.", call);
   };
