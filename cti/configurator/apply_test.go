@@ -374,7 +374,7 @@ func TestApplyServerBounded(t *testing.T) {
 
 // TestImportBadFile: an XML file with problems is refused with each
 // problem's line, and the working database is unchanged; a file over
-// MaxImportBytes is refused.
+// Config.MaxImportBytes is refused.
 func TestImportBadFile(t *testing.T) {
 	e := newEnv(t)
 	e.addSeat(seatA)
@@ -393,12 +393,13 @@ func TestImportBadFile(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, r.StatusCode, r.body)
 	assert.Equal(t, before, fingerprint(e.model()))
 
-	old := MaxImportBytes
-	MaxImportBytes = 1 << 10
-	defer func() { MaxImportBytes = old }()
+	small := newEnv(t, func(c *Config) { c.MaxImportBytes = 1 << 10 })
+	small.addSeat(seatA)
+	c = small.loggedIn()
+	c.get("/apply")
 	r = c.upload("big.xml", bytes.Repeat([]byte(" "), 2<<10))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode, r.body)
-	assert.Equal(t, before, fingerprint(e.model()))
+	assert.Equal(t, before, fingerprint(small.model()))
 }
 
 // TestExportImportRoundTrip: the export is the working configuration's XML;

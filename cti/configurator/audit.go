@@ -18,9 +18,6 @@ import (
 // only reads: GET /audit with the filters in the query string, so that a
 // filtered view has a URL to keep or send.
 
-// auditPageSize is the entries per page. Tests shrink it.
-var auditPageSize = config.DefaultAuditPage
-
 // auditEntities are the kinds of entry the filter offers, in its order.
 var auditEntities = []config.Kind{config.KindSeat, config.KindOperator, config.KindService, config.KindManager, config.KindConfig}
 
@@ -70,10 +67,10 @@ func clip(s string, n int) string {
 
 // parseAuditQuery reads the filters; a time that does not parse is a
 // problem of its field, and that filter is not applied.
-func parseAuditQuery(v url.Values) *auditQuery {
+func parseAuditQuery(v url.Values, page int) *auditQuery {
 	q := &auditQuery{User: clip(v.Get("user"), 64), Entity: v.Get("entity"), Q: clip(v.Get("q"), 200),
 		Since: clip(v.Get("since"), 32), Until: clip(v.Get("until"), 32), Problems: map[string][]string{}}
-	q.filter = config.AuditFilter{User: q.User, Text: q.Q, Limit: auditPageSize + 1}
+	q.filter = config.AuditFilter{User: q.User, Text: q.Q, Limit: page + 1}
 	if k := config.Kind(q.Entity); slices.Contains(auditEntities, k) {
 		q.filter.Entity = k
 	} else {
@@ -166,7 +163,7 @@ func (h *Handler) auditRoutes(mux *routeMux) {
 }
 
 func (h *Handler) auditList(w http.ResponseWriter, r *http.Request) {
-	q := parseAuditQuery(r.URL.Query())
+	q := parseAuditQuery(r.URL.Query(), h.cfg.AuditPage)
 	status := http.StatusOK
 	if len(q.Problems) > 0 {
 		status = http.StatusBadRequest
@@ -177,8 +174,8 @@ func (h *Handler) auditList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := auditPage{Query: q}
-	if len(entries) > auditPageSize {
-		entries = entries[:auditPageSize]
+	if len(entries) > h.cfg.AuditPage {
+		entries = entries[:h.cfg.AuditPage]
 		p.Older = q.URL(entries[len(entries)-1].ID)
 	}
 	for _, e := range entries {

@@ -102,13 +102,10 @@ func TestAuditBadTime(t *testing.T) {
 	assert.Contains(t, html.UnescapeString(fieldErrors(r.body, "until")), "“Until” must be after “since”.")
 }
 
-// TestAuditPaged: the log comes in pages of auditPageSize, the next page
-// starting after the last entry shown, with the filters kept.
+// TestAuditPaged: the log comes in pages of Config.AuditPage, the next
+// page starting after the last entry shown, with the filters kept.
 func TestAuditPaged(t *testing.T) {
-	old := auditPageSize
-	auditPageSize = 2
-	t.Cleanup(func() { auditPageSize = old })
-	e := newEnv(t)
+	e := newEnv(t, func(c *Config) { c.AuditPage = 2 })
 	var all []string
 	for i := range 5 {
 		s := config.Seat{MAC: "00:11:22:33:44:1" + itoa(int64(i)), Interface: "SIP/30" + itoa(int64(i))}

@@ -104,7 +104,7 @@ func (h *Handler) securityHeaders(next http.Handler) http.Handler {
 // is not GET or HEAD, then bounds the body.
 func (h *Handler) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
+		r.Body = http.MaxBytesReader(w, r.Body, h.bodyLimit(r))
 		ss := h.sessions.get(h.cookie(r, sessionCookie))
 		public := isPublic(r.URL.Path)
 		if ss == nil && !public {
@@ -126,7 +126,7 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 			if ss != nil && !public {
 				want = ss.csrf
 			}
-			if err := parseForm(r); err != nil {
+			if err := parseForm(r, h.bodyLimit(r)); err != nil {
 				h.fail(w, r, http.StatusRequestEntityTooLarge, "The form could not be read: "+err.Error())
 				return
 			}
@@ -379,21 +379,21 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login?m=reset", http.StatusSeeOther)
 }
 
-// bodyLimit is the bound of r's body: MaxBodyBytes, but MaxImportBytes
-// for the XML upload, the one form that carries a file.
-func bodyLimit(r *http.Request) int64 {
+// bodyLimit is the bound of r's body: MaxBodyBytes, but Config's
+// MaxImportBytes for the XML upload, the one form that carries a file.
+func (h *Handler) bodyLimit(r *http.Request) int64 {
 	if r.URL.Path == importPath {
-		return MaxImportBytes
+		return h.cfg.MaxImportBytes
 	}
 	return MaxBodyBytes
 }
 
 // parseForm reads r's form, a multipart one too (the import's upload):
 // its fields, the CSRF token included, are then in r.PostForm. The body is
-// bounded already (bodyLimit), so it is kept in memory.
-func parseForm(r *http.Request) error {
+// bounded already (to limit, bodyLimit), so it is kept in memory.
+func parseForm(r *http.Request, limit int64) error {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
-		return r.ParseMultipartForm(bodyLimit(r))
+		return r.ParseMultipartForm(limit)
 	}
 	return r.ParseForm()
 }

@@ -26,7 +26,7 @@ import (
 // and are hostile input.
 //
 // However many browsers show the page, the configurator reads the server
-// at most once per LiveCacheTTL, one read at a time (liveCache): a browser
+// at most once per Config.LiveCacheTTL, one read at a time (liveCache): a browser
 // never makes the configurator hammer the server.
 
 const (
@@ -48,12 +48,8 @@ func liveQuery(r *http.Request) string {
 	return q
 }
 
-// LiveCacheTTL is how long a reading of the server serves every browser
-// before the next request reads it again. Tests shrink or grow it.
-var LiveCacheTTL = time.Second
-
 func (h *Handler) liveRoutes(mux *routeMux) {
-	h.live = &liveCache{admin: strings.TrimSuffix(h.cfg.ServerAdmin, "/"), log: h.log}
+	h.live = &liveCache{admin: strings.TrimSuffix(h.cfg.ServerAdmin, "/"), log: h.log, ttl: h.cfg.LiveCacheTTL}
 	mux.HandleFunc("GET "+livePath, func(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, "live", "Live", livePath, h.liveView(r.Context(), liveQuery(r)))
 	})
@@ -188,7 +184,7 @@ func (h *Handler) liveView(ctx context.Context, query string) liveView {
 			ls.Since = since(s.PausedSince, now)
 		}
 		for _, q := range s.Queues {
-			ls.Queues = append(ls.Queues, liveQueue{Queue: q.Queue, State: q.State})
+			ls.Queues = append(ls.Queues, liveQueue(q))
 		}
 		v.Seats = append(v.Seats, ls)
 	}
@@ -305,11 +301,14 @@ type liveRead struct {
 }
 
 // liveCache shares the last reading of the server among every browser
-// for LiveCacheTTL, and makes one reading at a time. It is safe for
+// for ttl, and makes one reading at a time. It is safe for
 // concurrent use.
 type liveCache struct {
 	admin string // the server's admin URL, without the final /
 	log   *slog.Logger
+
+	// ttl is how long a reading serves; guarded by mu (tests change it).
+	ttl time.Duration
 
 	mu     sync.Mutex
 	last   liveRead      // guarded by mu
@@ -322,11 +321,11 @@ type liveCache struct {
 	lastErr string
 }
 
-// get returns a reading of the server no older than LiveCacheTTL, or the
+// get returns a reading of the server no older than ttl, or the
 // one in flight, which it waits for (until ctx ends), or a new one.
 func (c *liveCache) get(ctx context.Context) liveRead {
 	c.mu.Lock()
-	if !c.last.at.IsZero() && time.Since(c.last.at) < LiveCacheTTL {
+	if !c.last.at.IsZero() && time.Since(c.last.at) < c.ttl {
 		rd := c.last
 		c.mu.Unlock()
 		return rd

@@ -152,12 +152,13 @@ func (c *client) live() liveJSON {
 	return v
 }
 
-// noLiveCache makes every request read the server, for the tests that
-// change its answers.
-func noLiveCache(t *testing.T) {
-	old := LiveCacheTTL
-	LiveCacheTTL = 0
-	t.Cleanup(func() { LiveCacheTTL = old })
+// setLiveTTL makes the Live page's reading of the server serve for d: 0
+// makes every request read the server, for the tests that change its
+// answers.
+func (e *env) setLiveTTL(d time.Duration) {
+	e.h.live.mu.Lock()
+	defer e.h.live.mu.Unlock()
+	e.h.live.ttl = d
 }
 
 // TestLiveAuth: the page and its JSON need a session: a browser is sent
@@ -247,7 +248,7 @@ func TestLiveView(t *testing.T) {
 	assert.Equal(t, 3, v.Calls[0].Calls)
 
 	// The link down, a snapshot refused, no seat and no call.
-	noLiveCache(t)
+	e.setLiveTTL(0)
 	fake.edit(func(h, st map[string]any) {
 		h["healthy"] = false
 		ami := h["ami"].(map[string]any)
@@ -274,9 +275,9 @@ func TestLiveView(t *testing.T) {
 // not answer, is said so, clearly, with nothing else shown as if known;
 // the view comes back with the server.
 func TestLiveUnreachable(t *testing.T) {
-	noLiveCache(t)
 	fake := newFakeAdmin(t, "a.db")
 	e := newEnv(t, func(c *Config) { c.ServerAdmin = fake.URL })
+	e.setLiveTTL(0)
 	c := e.loggedIn()
 
 	fake.down.Store(true)
@@ -345,19 +346,16 @@ func TestLiveEscapes(t *testing.T) {
 }
 
 // TestLiveCacheShared: however many browsers ask, the server is read
-// once per LiveCacheTTL, one reading at a time: requests that come while
+// once per Config.LiveCacheTTL, one reading at a time: requests that come while
 // a reading is on its way wait for it and share it, and those within the
 // TTL get the last one.
 func TestLiveCacheShared(t *testing.T) {
-	old := LiveCacheTTL
-	LiveCacheTTL = time.Hour
-	t.Cleanup(func() { LiveCacheTTL = old })
 	fake := newFakeAdmin(t, "a.db")
 	gate := make(chan struct{})
 	fake.mu.Lock()
 	fake.gate = gate
 	fake.mu.Unlock()
-	e := newEnv(t, func(c *Config) { c.ServerAdmin = fake.URL })
+	e := newEnv(t, func(c *Config) { c.ServerAdmin, c.LiveCacheTTL = fake.URL, time.Hour })
 	const browsers = 5
 	clients := make([]*client, browsers)
 	for i := range clients {
@@ -399,7 +397,7 @@ func TestLiveCacheShared(t *testing.T) {
 	}
 	assert.Equal(t, int64(2), fake.arrived.Load(), "no reading within the TTL")
 
-	LiveCacheTTL = 0
+	e.setLiveTTL(0)
 	clients[0].live()
 	assert.Equal(t, int64(4), fake.arrived.Load(), "a new reading once the TTL is over")
 }

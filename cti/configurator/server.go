@@ -1,6 +1,7 @@
 package configurator
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -15,8 +16,9 @@ import (
 	"github.com/astcti/astcti/cti/throttle"
 )
 
-// Tunables. Tests shrink them.
-var (
+// Bounds and timeouts. Those a test needs other values of are Config
+// fields (MaxImportBytes, LiveCacheTTL, AuditPage).
+const (
 	// MaxSessions bounds the sessions kept; the least recently used one is
 	// ended to make room.
 	MaxSessions = 1000
@@ -30,9 +32,13 @@ var (
 	MaxResetTokens = 100
 	// MaxBodyBytes bounds a request body (every form is small).
 	MaxBodyBytes int64 = 64 << 10
-	// MaxImportBytes bounds the body of an XML import (POST /apply/import):
-	// the largest XML file config reads (16 MiB) and the form around it.
-	MaxImportBytes int64 = 16<<20 + 64<<10
+	// DefaultMaxImportBytes bounds the body of an XML import (POST
+	// /apply/import): the largest XML file config reads (16 MiB) and the
+	// form around it.
+	DefaultMaxImportBytes int64 = 16<<20 + 64<<10
+	// DefaultLiveCacheTTL is how long a reading of the server serves every
+	// browser of the Live page before the next request reads it again.
+	DefaultLiveCacheTTL = time.Second
 	// ServerTimeout bounds a request to the server's admin endpoint
 	// (--server-admin), and maxServerBody its answer.
 	ServerTimeout       = 3 * time.Second
@@ -69,6 +75,16 @@ type Config struct {
 	// Logger gets the configurator's log, the reset tokens included. Nil
 	// discards it.
 	Logger *slog.Logger
+
+	// MaxImportBytes bounds an XML import's upload; 0 means
+	// DefaultMaxImportBytes.
+	MaxImportBytes int64
+	// LiveCacheTTL is how long the Live page's reading of the server is
+	// shared; 0 means DefaultLiveCacheTTL.
+	LiveCacheTTL time.Duration
+	// AuditPage is the audit log's entries per page; 0 means
+	// config.DefaultAuditPage.
+	AuditPage int
 }
 
 // Handler is the configurator's HTTP handler. It is safe for concurrent
@@ -92,6 +108,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Store == nil || cfg.Users == nil {
 		return nil, errors.New("configurator: Store and Users are required")
 	}
+	cfg.MaxImportBytes = cmp.Or(cfg.MaxImportBytes, DefaultMaxImportBytes)
+	cfg.LiveCacheTTL = cmp.Or(cfg.LiveCacheTTL, DefaultLiveCacheTTL)
+	cfg.AuditPage = cmp.Or(cfg.AuditPage, config.DefaultAuditPage)
 	h := &Handler{cfg: cfg, log: cfg.Logger}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
